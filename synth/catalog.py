@@ -1,0 +1,92 @@
+"""The models people can pick: names, labels, Hub repos pinned to full commit SHAs."""
+from __future__ import annotations
+
+import dataclasses
+
+from synth.errors import UnknownModel
+
+VOICE_FILES = ("config.yml", "model.h5", "processor.json")
+VOCODER_FILES = ("config.yml", "model.h5")
+SAVEDMODEL_FILES = ("saved_model.pb", "keras_metadata.pb", "variables/*")
+
+
+@dataclasses.dataclass(frozen=True)
+class Repo:
+    """One Hub repository at a pinned revision, and the files our loader reads from it."""
+    repo_id: str
+    revision: str
+    files: tuple[str, ...]
+    size_mb: float
+
+
+@dataclasses.dataclass(frozen=True)
+class Model:
+    name: str
+    task: str                       # "voice" or "style"
+    label: dict[str, str]           # display label by UI language ("en", "ko")
+    language: str
+    repos: dict[str, Repo]          # role -> repo: text_to_mel + vocoder, or generator
+    license: str
+    description: str
+    sample_rate: int | None = None
+    unavailable: str | None = None  # why it cannot be used yet; None when it can
+
+    @property
+    def available(self) -> bool:
+        return self.unavailable is None
+
+    @property
+    def size_mb(self) -> float:
+        return sum(r.size_mb for r in self.repos.values())
+
+
+def _voice(name, language, label_en, label_ko, t2m, t2m_sha, voc, voc_sha, rate, description,
+           vocoder_mb=10.2, unavailable=None):
+    return Model(name, "voice", {"en": label_en, "ko": label_ko}, language,
+                 {"text_to_mel": Repo(f"tensorspeech/{t2m}", t2m_sha, VOICE_FILES, 128.0),
+                  "vocoder": Repo(f"tensorspeech/{voc}", voc_sha, VOCODER_FILES, vocoder_mb)},
+                 "Apache-2.0", description, rate, unavailable)
+
+
+MODELS: dict[str, Model] = {m.name: m for m in [
+    _voice("ljspeech-en", "en", "English (LJSpeech)", "영어 (LJSpeech)",
+           "tts-tacotron2-ljspeech-en", "6b1d2d740e38deae627f22626e3a88e1048fe8cc",
+           "tts-mb_melgan-ljspeech-en", "21641421f4de5d5c1406bacf20473b8ae2445cae", 22050,
+           "A female US English reader (LJSpeech audiobooks): Tacotron2 + Multi-band MelGAN."),
+    _voice("kss-ko", "ko", "Korean (KSS)", "한국어 (KSS)",
+           "tts-tacotron2-kss-ko", "a08c55282a4d14d02ac0effd67555f3c0d241487",
+           "tts-mb_melgan-kss-ko", "8934a51e7dee1961897375f3de0413fb679c0e90", 22050,
+           "A female Korean speaker (Korean Single Speaker dataset): Tacotron2 + Multi-band MelGAN.",
+           unavailable="the Korean text front end (korean_cleaners) is not implemented yet"),
+    _voice("thorsten-de", "de", "German (Thorsten)", "독일어 (Thorsten)",
+           "tts-tacotron2-thorsten-ger", "1ed2cd985705de5fc41b1f12fe3b5aab46fae696",
+           "tts-mb_melgan-thorsten-ger", "edc9f156baacf9212983af52341932c9ace7d0fa", 22050,
+           "A male German speaker (Thorsten dataset): Tacotron2 + Multi-band MelGAN.",
+           unavailable="the German text front end (german_cleaners) is not implemented yet"),
+    _voice("synpaflex-fr", "fr", "French (SynPaFlex)", "프랑스어 (SynPaFlex)",
+           "tts-tacotron2-synpaflex-fr", "732c1078edeb6d15fec7528460925a22672188f0",
+           "tts-mb_melgan-synpaflex-fr", "1f4643c5480443269ea076b02960fda4d3e5ac82", 22050,
+           "A female French reader (SynPaFlex corpus): Tacotron2 + Multi-band MelGAN.",
+           unavailable="the French text front end is not implemented yet"),
+    _voice("baker-zh", "zh", "Mandarin (Baker)", "중국어 (Baker)",
+           "tts-tacotron2-baker-ch", "c325a6eeac61b20250b0a28b9a3bd9526df105a2",
+           "tts-mb_melgan-baker-ch", "14292f026b09d55e84a7e1a26b1c21b9bc84cf57", 24000,
+           "A female Mandarin speaker (Databaker corpus): Tacotron2 + Multi-band MelGAN.",
+           vocoder_mb=7.54, unavailable="the Mandarin pinyin front end is not implemented yet"),
+    Model("horse2zebra", "style", {"en": "Horse → zebra", "ko": "말 → 얼룩말"}, "",
+          {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b",
+                             SAVEDMODEL_FILES, 47.2)},
+          "CC0-1.0", "CycleGAN ResNet-9 generator from the keras.io example, trained on horse "
+                     "and zebra photos: paints zebra stripes on horses."),
+]}
+
+
+def get(name: str) -> Model:
+    """The catalog entry `name`; the error lists the valid names."""
+    if name not in MODELS:
+        raise UnknownModel(f"unknown model '{name}'; valid names: {', '.join(MODELS)}")
+    return MODELS[name]
+
+
+def models(task: str | None = None) -> list[Model]:
+    return [m for m in MODELS.values() if task is None or m.task == task]

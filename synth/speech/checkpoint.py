@@ -1,0 +1,56 @@
+"""Read Keras-2 `save_weights` HDF5 files by group order and weight order.
+
+Weight *names* in these files carry TensorFlow name-scope counters that vary between
+TF versions, so, as Keras 2 did, we match by position and check every shape. A file
+that does not fit is refused whole: a half-loaded voice would speak noise.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from synth.errors import CheckpointMismatch
+
+# A layout is the model's view of its checkpoint: groups in order, each a list of
+# (weight name, shape) in order. Models build it from their config.
+Layout = list[tuple[str, list[tuple[str, tuple[int, ...]]]]]
+
+
+def _text(value) -> str:
+    return value.decode("utf-8") if isinstance(value, bytes) else str(value)
+
+
+def read_h5_weights(path: str | Path, layout: Layout) -> dict[str, np.ndarray]:
+    """Return {weight name from `layout`: array} after checking count, order and shape."""
+    path = Path(path)
+    try:
+        f = h5py.File(path, "r")
+    except OSError as e:
+        raise CheckpointMismatch(f"{path} is not a readable HDF5 weights file: {e}") from e
+    with f:
+        root = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" not in root.attrs:
+            raise CheckpointMismatch(f"{path} has no 'layer_names': not a Keras save_weights file")
+        file_groups = [_text(n) for n in root.attrs["layer_names"]]
+        if len(file_groups) != len(layout):
+            raise CheckpointMismatch(
+                f"{path} has {len(file_groups)} weight groups {file_groups}, the model expects "
+                f"{len(layout)} {[g for g, _ in layout]}")
+        arrays = {}
+        for file_group, (model_group, weights) in zip(file_groups, layout):
+            group = root[file_group]
+            names = [_text(n) for n in group.attrs.get("weight_names", [])]
+            if len(names) != len(weights):
+                raise CheckpointMismatch(
+                    f"{path}: group '{file_group}' holds {len(names)} weights, the model's "
+                    f"'{model_group}' expects {len(weights)}")
+            for index, (file_name, (name, shape)) in enumerate(zip(names, weights)):
+                value = np.asarray(group[file_name], dtype=np.float32)
+                if value.shape != tuple(shape):
+                    raise CheckpointMismatch(
+                        f"{path}: group '{file_group}', weight {index} ('{file_name}'): expected "
+                        f"shape {tuple(shape)} for '{name}', found {value.shape}")
+                arrays[name] = value
+    return arrays

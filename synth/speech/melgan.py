@@ -1,0 +1,134 @@
+"""Multi-band MelGAN generator (mel -> 4 sub-bands) and PQMF synthesis (-> waveform).
+
+Same graph as tensorflow-tts 1.8's TFMBMelGANGenerator, so that its checkpoints load
+unchanged; any `upsample_scales` (8·4·2 for hop 256, 3·5·5 for hop 300).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from synth.speech.checkpoint import Layout, read_h5_weights
+from synth.speech.config import MultiBandMelGANConfig, build, read_config
+
+MODEL_TYPES = ("multiband_melgan_generator",)
+
+
+def pqmf_synthesis_filter(subbands: int, taps: int, cutoff_ratio: float, beta: float) -> np.ndarray:
+    """Cosine-modulated synthesis filters (taps+1, subbands, 1) from a Kaiser prototype."""
+    n = np.arange(taps + 1) - taps / 2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        prototype = np.sin(np.pi * cutoff_ratio * n) / (np.pi * n)
+    prototype[taps // 2] = cutoff_ratio
+    prototype = prototype * np.kaiser(taps + 1, beta)
+    k = np.arange(subbands)[:, None]
+    filters = 2 * prototype * np.cos((2 * k + 1) * np.pi / (2 * subbands) * n - (-1.0) ** k * np.pi / 4)
+    return filters.T[:, :, None].astype(np.float32)
+
+
+class MultiBandMelGAN:
+    """Mel (B, frames, 80) -> waveform (B, frames * hop). Build from config, then load."""
+
+    def __init__(self, config: MultiBandMelGANConfig, sample_rate: int | None = None):
+        self.config = config
+        self.sample_rate = sample_rate
+        self._w: dict[str, tf.Variable] | None = None
+        c = config
+        self._synthesis = tf.constant(pqmf_synthesis_filter(c.subbands, c.taps, c.cutoff_ratio, c.beta))
+        updown = np.zeros((c.subbands, c.subbands, c.subbands), np.float32)
+        updown[0, np.arange(c.subbands), np.arange(c.subbands)] = c.subbands
+        self._upsample = tf.constant(updown)
+        self._generate = tf.function(self._graph, input_signature=[tf.TensorSpec([None, None, None], tf.float32)])
+
+    @property
+    def hop_size(self) -> int:
+        return self.config.hop_size
+
+    def _stages(self):
+        """(upsample scale, channels) of each upsampling stage."""
+        return [(s, self.config.filters // 2 ** (i + 1)) for i, s in enumerate(self.config.upsample_scales)]
+
+    def weight_layout(self) -> Layout:
+        c = self.config
+        weights = [("conv_in/kernel", (c.kernel_size, 80, c.filters)), ("conv_in/bias", (c.filters,))]
+        channels = c.filters
+        for i, (scale, out) in enumerate(self._stages()):
+            weights += [(f"up_{i}/kernel", (2 * scale, 1, out, channels)), (f"up_{i}/bias", (out,))]
+            for j in range(c.stacks):
+                p = f"stack_{i}_{j}/"
+                weights += [(p + "conv/kernel", (c.stack_kernel_size, out, out)), (p + "conv/bias", (out,)),
+                            (p + "conv1x1/kernel", (1, out, out)), (p + "conv1x1/bias", (out,)),
+                            (p + "shortcut/kernel", (1, out, out)), (p + "shortcut/bias", (out,))]
+            channels = out
+        weights += [("conv_out/kernel", (c.kernel_size, channels, c.out_channels)),
+                    ("conv_out/bias", (c.out_channels,))]
+        if not c.use_bias:
+            weights = [(n, s) for n, s in weights if not n.endswith("/bias")]
+        return [("sequential", weights), ("pqmf", [])]
+
+    def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        self._w = {name: tf.Variable(np.asarray(arrays[name], np.float32), trainable=False,
+                                     name=name.replace("/", "_"))
+                   for _, group in self.weight_layout() for name, _ in group}
+
+    @classmethod
+    def from_config(cls, model_dir: str | Path) -> "MultiBandMelGAN":
+        _, params, config = read_config(model_dir, MODEL_TYPES)
+        return cls(build(MultiBandMelGANConfig, params, f"{model_dir}/config.yml"),
+                   sample_rate=config.get("sampling_rate"))
+
+    @classmethod
+    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "MultiBandMelGAN":
+        from synth import hub
+
+        model_dir = hub.resolve(path_or_repo_id, revision=revision)
+        model = cls.from_config(model_dir)
+        model.set_weights(read_h5_weights(Path(model_dir) / "model.h5", model.weight_layout()))
+        return model
+
+    def infer(self, mel) -> np.ndarray:
+        """(B, frames, n_mels) or (frames, n_mels) -> (B, frames * hop) float32, unclipped."""
+        if self._w is None:
+            raise RuntimeError("MultiBandMelGAN has no weights: use from_pretrained or set_weights")
+        mel = np.asarray(mel, np.float32)
+        if mel.ndim == 2:
+            mel = mel[None]
+        if mel.ndim != 3 or mel.shape[-1] != 80 or mel.shape[1] < 1:
+            raise ValueError(f"mel must be (B, frames, 80) with frames >= 1, got {mel.shape}")
+        return self._generate(tf.constant(mel)).numpy()
+
+    def _conv(self, x, name, dilation=1):
+        x = tf.nn.conv1d(x, self._w[name + "/kernel"], 1, "VALID", dilations=dilation)
+        return x + self._w[name + "/bias"] if self.config.use_bias else x
+
+    def _graph(self, mel):
+        c = self.config
+        alpha = float(c.nonlinear_activation_params.get("alpha", 0.2))
+        act = lambda t: tf.nn.leaky_relu(t, alpha)
+        reflect = lambda t, p: tf.pad(t, [[0, 0], [p, p], [0, 0]], "REFLECT")
+        half = (c.kernel_size - 1) // 2
+        x = self._conv(reflect(mel, half), "conv_in")
+        for i, (scale, out) in enumerate(self._stages()):
+            x = act(x)
+            batch, frames = tf.shape(x)[0], tf.shape(x)[1]
+            x = tf.nn.conv2d_transpose(x[:, :, None, :], self._w[f"up_{i}/kernel"],
+                                       tf.stack([batch, frames * scale, 1, out]), (scale, 1), "SAME")
+            x = tf.squeeze(x, 2)
+            if c.use_bias:
+                x = x + self._w[f"up_{i}/bias"]
+            for j in range(c.stacks):
+                p, dilation = f"stack_{i}_{j}/", c.stack_kernel_size ** j
+                y = self._conv(reflect(act(x), (c.stack_kernel_size - 1) // 2 * dilation), p + "conv", dilation)
+                y = self._conv(act(y), p + "conv1x1")
+                x = self._conv(x, p + "shortcut") + y
+        x = self._conv(reflect(act(x), half), "conv_out")
+        if c.use_final_nolinear_activation:
+            x = tf.tanh(x)
+        # PQMF synthesis: zero-stuff each band by `subbands`, then filter and sum.
+        batch, frames = tf.shape(x)[0], tf.shape(x)[1]
+        x = tf.nn.conv1d_transpose(x, self._upsample, tf.stack([batch, frames * c.subbands, c.subbands]),
+                                   c.subbands)
+        x = tf.pad(x, [[0, 0], [c.taps // 2, c.taps // 2], [0, 0]])
+        return tf.squeeze(tf.nn.conv1d(x, self._synthesis, 1, "VALID"), -1)

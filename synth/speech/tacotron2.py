@@ -1,0 +1,331 @@
+"""Tacotron2 (text ids -> mel frames), the tensorspeech variant, as plain TensorFlow ops.
+
+The graph follows tensorflow-tts 1.8 step for step so that its checkpoints load
+unchanged: embedding + LayerNorm, conv/batch-norm stack, BiLSTM encoder, a decoder cell
+with prenet (dropout on at inference, as trained), attention LSTM, location-sensitive
+attention, decoder LSTMs, frame and stop projections, then a postnet. What differs is
+batching: every stage is masked to each item's own length, so an item decoded in a
+batch gives what it gives alone, and each item stops on its own stop token.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from synth.errors import ConfigError, TextError
+from synth.speech.checkpoint import Layout, read_h5_weights
+from synth.speech.config import Tacotron2Config, build, read_config
+
+ACTIVATIONS = {
+    "relu": tf.nn.relu,
+    "tanh": tf.tanh,
+    "identity": tf.identity,
+    "linear": tf.identity,
+    "swish": tf.nn.swish,
+    "mish": lambda x: x * tf.tanh(tf.nn.softplus(x)),
+    "gelu": lambda x: tf.nn.gelu(x, approximate=False),
+    "gelu_new": lambda x: tf.nn.gelu(x, approximate=True),
+}
+BATCH_NORM_EPSILON = 1e-3  # Keras' default, which the checkpoints were trained with
+FRAMES_PER_SYMBOL = 10     # default decoder cap: generous for any speaking rate ...
+MIN_FRAMES = 50
+MAX_FRAMES = 2000          # ... but never more than ~23 s of audio for one sentence
+
+
+@dataclasses.dataclass
+class Tacotron2Output:
+    """Batch-first numpy outputs; frames past an item's `lengths` are zero."""
+    mel_before: np.ndarray   # (B, frames, n_mels) decoder output, before the postnet
+    mel: np.ndarray          # (B, frames, n_mels) after the postnet residual
+    stop_logits: np.ndarray  # (B, frames)
+    alignment: np.ndarray    # (B, T, steps), steps = frames / reduction_factor
+    lengths: np.ndarray      # (B,) frames of each item, up to and including its stop
+
+
+def _activation(name: str):
+    if name not in ACTIVATIONS:
+        raise ConfigError(f"activation '{name}' is not supported; expected one of {sorted(ACTIVATIONS)}")
+    return ACTIVATIONS[name]
+
+
+def _conv_bn(x, w, prefix, mask):
+    """Masked 'same' conv1d + inference batch norm, as TFTacotronConvBatchNorm."""
+    x = tf.nn.conv1d(x * mask, w[prefix + "conv/kernel"], 1, "SAME") + w[prefix + "conv/bias"]
+    scale = w[prefix + "bn/gamma"] * tf.math.rsqrt(w[prefix + "bn/moving_variance"] + BATCH_NORM_EPSILON)
+    return x * scale + (w[prefix + "bn/beta"] - w[prefix + "bn/moving_mean"] * scale)
+
+
+def _lstm_gates(z, c):
+    """Keras LSTM cell update from pre-activations z = [i, f, c, o]."""
+    i, f, g, o = tf.split(z, 4, axis=-1)
+    c = tf.sigmoid(f) * c + tf.sigmoid(i) * tf.tanh(g)
+    return tf.sigmoid(o) * tf.tanh(c), c
+
+
+def _lstm_sequence(x, kernel, recurrent, bias):
+    """Run an LSTM over (B, T, C); returns (B, T, U)."""
+    units = recurrent.shape[0]
+    xz = tf.transpose(tf.einsum("btc,cu->btu", x, kernel) + bias, [1, 0, 2])
+    zeros = tf.zeros([tf.shape(x)[0], units])
+
+    def step(carry, z):
+        h, c = carry
+        return _lstm_gates(z + tf.matmul(h, recurrent), c)
+
+    hs, _ = tf.scan(step, xz, initializer=(zeros, zeros))
+    return tf.transpose(hs, [1, 0, 2])
+
+
+class Tacotron2:
+    """Text ids -> mel spectrogram. Build from a config, then `set_weights` or load."""
+
+    def __init__(self, config: Tacotron2Config):
+        self.config = config
+        self._w: dict[str, tf.Variable] | None = None
+        self._decode = tf.function(self._decode_graph, reduce_retracing=True)
+
+    # -- checkpoint -------------------------------------------------------------------
+    def weight_layout(self) -> Layout:
+        """Groups, weight names and shapes exactly as tensorflow-tts saved them."""
+        c = self.config
+        enc_units, dec_units = c.encoder_lstm_units, c.decoder_lstm_units
+        memory = 2 * enc_units
+        encoder, stats = [
+            ("encoder/embeddings/character_embeddings/weight", (c.vocab_size, c.embedding_hidden_size)),
+            ("encoder/embeddings/LayerNorm/gamma", (c.embedding_hidden_size,)),
+            ("encoder/embeddings/LayerNorm/beta", (c.embedding_hidden_size,)),
+        ], []
+        channels = c.embedding_hidden_size
+        for i in range(c.n_conv_encoder):
+            p = f"encoder/conv_batch_norm/{i}/"
+            encoder += [(p + "conv/kernel", (c.encoder_conv_kernel_sizes, channels, c.encoder_conv_filters)),
+                        (p + "conv/bias", (c.encoder_conv_filters,)),
+                        (p + "bn/gamma", (c.encoder_conv_filters,)),
+                        (p + "bn/beta", (c.encoder_conv_filters,))]
+            stats += [(p + "bn/moving_mean", (c.encoder_conv_filters,)),
+                      (p + "bn/moving_variance", (c.encoder_conv_filters,))]
+            channels = c.encoder_conv_filters
+        for direction in ("forward", "backward"):
+            p = f"encoder/bilstm/{direction}_lstm/"
+            encoder += [(p + "kernel", (channels, 4 * enc_units)),
+                        (p + "recurrent_kernel", (enc_units, 4 * enc_units)),
+                        (p + "bias", (4 * enc_units,))]
+        encoder += stats
+
+        decoder = []
+        channels = c.n_mels
+        for i in range(c.n_prenet_layers):
+            decoder += [(f"decoder_cell/prenet/dense_._{i}/kernel", (channels, c.prenet_units)),
+                        (f"decoder_cell/prenet/dense_._{i}/bias", (c.prenet_units,))]
+            channels = c.prenet_units
+        decoder += [("decoder_cell/attention_lstm_cell/kernel", (c.prenet_units + memory, 4 * dec_units)),
+                    ("decoder_cell/attention_lstm_cell/recurrent_kernel", (dec_units, 4 * dec_units)),
+                    ("decoder_cell/attention_lstm_cell/bias", (4 * dec_units,))]
+        channels = dec_units + memory
+        for i in range(c.n_lstm_decoder):
+            p = f"decoder_cell/decoder_lstms/lstm_cell_._{i}/"
+            decoder += [(p + "kernel", (channels, 4 * dec_units)),
+                        (p + "recurrent_kernel", (dec_units, 4 * dec_units)),
+                        (p + "bias", (4 * dec_units,))]
+            channels = dec_units
+        frames = c.n_mels * c.reduction_factor
+        decoder += [("decoder_cell/query_layer/kernel", (dec_units, c.attention_dim)),
+                    ("LocationSensitiveAttention/memory_layer/kernel", (memory, c.attention_dim)),
+                    ("decoder_cell/location_conv/kernel", (c.attention_kernel, 1, c.attention_filters)),
+                    ("decoder_cell/location_layer/kernel", (c.attention_filters, c.attention_dim)),
+                    ("decoder_cell/scores_attention/kernel", (c.attention_dim, 1)),
+                    ("decoder_cell/scores_attention/bias", (1,)),
+                    ("decoder_cell/frame_projection/kernel", (dec_units + memory, frames)),
+                    ("decoder_cell/frame_projection/bias", (frames,)),
+                    ("decoder_cell/stop_projection/kernel", (dec_units + frames, c.reduction_factor)),
+                    ("decoder_cell/stop_projection/bias", (c.reduction_factor,))]
+
+        postnet, stats = [], []
+        channels = c.n_mels
+        for i in range(c.n_conv_postnet):
+            p = f"post_net/{i}/"
+            postnet += [(p + "conv/kernel", (c.postnet_conv_kernel_sizes, channels, c.postnet_conv_filters)),
+                        (p + "conv/bias", (c.postnet_conv_filters,)),
+                        (p + "bn/gamma", (c.postnet_conv_filters,)),
+                        (p + "bn/beta", (c.postnet_conv_filters,))]
+            stats += [(p + "bn/moving_mean", (c.postnet_conv_filters,)),
+                      (p + "bn/moving_variance", (c.postnet_conv_filters,))]
+            channels = c.postnet_conv_filters
+        projection = [("residual_projection/kernel", (channels, c.n_mels)),
+                      ("residual_projection/bias", (c.n_mels,))]
+        return [("encoder", encoder), ("decoder_cell", decoder),
+                ("post_net", postnet + stats), ("residual_projection", projection)]
+
+    def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take checkpoint arrays (names of `weight_layout`) and prepare the fused ones."""
+        w = {name: np.asarray(arrays[name], np.float32) for _, group in self.weight_layout()
+             for name, _ in group}
+        # Fuse what the step loop would otherwise do in several ops: LSTM input and
+        # recurrent kernels into one matmul, location conv + location layer into one conv.
+        for cell in ["decoder_cell/attention_lstm_cell/"] + [
+                f"decoder_cell/decoder_lstms/lstm_cell_._{i}/" for i in range(self.config.n_lstm_decoder)]:
+            w[cell + "fused"] = np.concatenate([w.pop(cell + "kernel"), w.pop(cell + "recurrent_kernel")])
+        w["decoder_cell/location/fused"] = np.einsum(
+            "kif,fa->kia", w.pop("decoder_cell/location_conv/kernel"),
+            w.pop("decoder_cell/location_layer/kernel"))
+        self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
+                   for name, value in w.items()}
+
+    @classmethod
+    def from_config(cls, model_dir: str | Path) -> "Tacotron2":
+        _, params, _ = read_config(model_dir, ("tacotron2",))
+        return cls(build(Tacotron2Config, params, f"{model_dir}/config.yml"))
+
+    @classmethod
+    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "Tacotron2":
+        from synth import hub
+
+        model_dir = hub.resolve(path_or_repo_id, revision=revision)
+        model = cls.from_config(model_dir)
+        model.set_weights(read_h5_weights(Path(model_dir) / "model.h5", model.weight_layout()))
+        return model
+
+    # -- inference --------------------------------------------------------------------
+    def default_max_steps(self, length: int) -> int:
+        """Decoder-step cap for an input of `length` symbols."""
+        frames = min(MAX_FRAMES, max(MIN_FRAMES, FRAMES_PER_SYMBOL * length))
+        return -(-frames // self.config.reduction_factor)
+
+    def infer(self, ids, lengths=None, max_steps: int | None = None,
+              seed: int | None = None) -> Tacotron2Output:
+        """Decode ids: (T,), (B, T) padded with `lengths`, or a list of sequences."""
+        if self._w is None:
+            raise RuntimeError("Tacotron2 has no weights: use from_pretrained or set_weights")
+        ids, lengths = _as_batch(ids, lengths)
+        if ids.max() >= self.config.vocab_size or ids.min() < 0:
+            raise TextError(f"symbol ids must lie in [0, {self.config.vocab_size}), "
+                            f"got {ids.min()}..{ids.max()}")
+        if max_steps is None:
+            caps = np.array([self.default_max_steps(int(n)) for n in lengths], np.int32)
+        else:
+            if max_steps < 1:
+                raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+            caps = np.full(len(lengths), max_steps, np.int32)
+        seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
+        mel_before, mel, stop, alignment, frames = self._decode(
+            tf.constant(ids), tf.constant(lengths), tf.constant(caps), tf.constant(seed_pair, tf.int64))
+        return Tacotron2Output(mel_before.numpy(), mel.numpy(), stop.numpy(),
+                               alignment.numpy(), frames.numpy())
+
+    def _encode(self, ids, mask):
+        c, w = self.config, self._w
+        x = tf.gather(w["encoder/embeddings/character_embeddings/weight"], ids)
+        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
+        x = (x - mean) * tf.math.rsqrt(variance + c.layer_norm_eps)
+        x = x * w["encoder/embeddings/LayerNorm/gamma"] + w["encoder/embeddings/LayerNorm/beta"]
+        act = _activation(c.encoder_conv_activation)
+        for i in range(c.n_conv_encoder):
+            x = act(_conv_bn(x, w, f"encoder/conv_batch_norm/{i}/", mask))
+        return x
+
+    def _bilstm(self, x, lengths):
+        w = self._w
+        forward = _lstm_sequence(x, *(w["encoder/bilstm/forward_lstm/" + n]
+                                      for n in ("kernel", "recurrent_kernel", "bias")))
+        # The backward pass starts at each item's own last symbol, not at the padding.
+        reversed_x = tf.reverse_sequence(x, lengths, seq_axis=1, batch_axis=0)
+        backward = _lstm_sequence(reversed_x, *(w["encoder/bilstm/backward_lstm/" + n]
+                                                for n in ("kernel", "recurrent_kernel", "bias")))
+        backward = tf.reverse_sequence(backward, lengths, seq_axis=1, batch_axis=0)
+        return tf.concat([forward, backward], axis=-1)
+
+    def _decode_graph(self, ids, lengths, caps, seed):
+        c, w = self.config, self._w
+        batch, time = tf.shape(ids)[0], tf.shape(ids)[1]
+        in_mask = tf.sequence_mask(lengths, time, dtype=tf.float32)[:, :, None]
+        values = self._bilstm(self._encode(ids, in_mask), lengths) * in_mask
+        keys = tf.einsum("btc,ca->bta", values, w["LocationSensitiveAttention/memory_layer/kernel"])
+        score_mask = tf.sequence_mask(lengths, time)
+        prenet_act = _activation(c.prenet_activation)
+        rate = float(c.prenet_dropout_rate)
+        n_frames, r = c.n_mels * c.reduction_factor, c.reduction_factor
+        dec_cells = [f"decoder_cell/decoder_lstms/lstm_cell_._{i}/" for i in range(c.n_lstm_decoder)]
+
+        def step(t, frame, att, dec, context, cumulative, finished, steps, out_frames, out_stops, out_align):
+            x = frame
+            for i in range(c.n_prenet_layers):
+                p = f"decoder_cell/prenet/dense_._{i}/"
+                x = prenet_act(tf.matmul(x, w[p + "kernel"]) + w[p + "bias"])
+                if rate > 0:  # dropout stays on at inference, as the model was trained
+                    layer_seed = tf.stack([seed[0], seed[1] + tf.cast(t * c.n_prenet_layers + i, tf.int64)])
+                    keep = tf.random.stateless_uniform(tf.shape(x), layer_seed) >= rate
+                    x = tf.where(keep, x / (1.0 - rate), 0.0)
+            a = "decoder_cell/attention_lstm_cell/"
+            att = _lstm_gates(tf.matmul(tf.concat([x, context, att[0]], -1), w[a + "fused"]) + w[a + "bias"], att[1])
+            query = tf.matmul(att[0], w["decoder_cell/query_layer/kernel"])
+            location = tf.nn.conv1d(cumulative[:, :, None], w["decoder_cell/location/fused"], 1, "SAME")
+            energy = tf.squeeze(tf.tanh(keys + query[:, None, :] + location)
+                                @ w["decoder_cell/scores_attention/kernel"], -1)
+            energy = energy + w["decoder_cell/scores_attention/bias"]
+            alignment = tf.nn.softmax(tf.where(score_mask, energy, energy.dtype.min))
+            context = tf.squeeze(tf.matmul(alignment[:, None, :], values), 1)
+            x, new_dec = tf.concat([att[0], context], -1), []
+            for p, (h, cell) in zip(dec_cells, dec):
+                h, cell = _lstm_gates(tf.matmul(tf.concat([x, h], -1), w[p + "fused"]) + w[p + "bias"], cell)
+                new_dec.append((h, cell))
+                x = h
+            frames = tf.matmul(tf.concat([x, context], -1), w["decoder_cell/frame_projection/kernel"])
+            frames = frames + w["decoder_cell/frame_projection/bias"]
+            stops = tf.matmul(tf.concat([x, frames], -1), w["decoder_cell/stop_projection/kernel"])
+            stops = stops + w["decoder_cell/stop_projection/bias"]
+            stopped = tf.reduce_all(tf.sigmoid(stops) >= 0.5, axis=1) | (t + 1 >= caps)
+            steps = tf.where(finished, steps, t + 1)
+            return (t + 1, frames[:, -c.n_mels:], att, new_dec, context, cumulative + alignment,
+                    finished | stopped, steps, out_frames.write(t, frames), out_stops.write(t, stops),
+                    out_align.write(t, alignment))
+
+        def running(t, *state):
+            return tf.logical_not(tf.reduce_all(state[5]))
+
+        zeros = lambda n: tf.zeros([batch, n])
+        dec_units = c.decoder_lstm_units
+        state = (tf.constant(0), zeros(c.n_mels), (zeros(dec_units), zeros(dec_units)),
+                 [(zeros(dec_units), zeros(dec_units)) for _ in dec_cells], zeros(2 * c.encoder_lstm_units),
+                 tf.zeros([batch, time]), tf.zeros([batch], tf.bool), tf.zeros([batch], tf.int32),
+                 tf.TensorArray(tf.float32, size=0, dynamic_size=True),
+                 tf.TensorArray(tf.float32, size=0, dynamic_size=True),
+                 tf.TensorArray(tf.float32, size=0, dynamic_size=True))
+        state = tf.while_loop(running, step, state, maximum_iterations=tf.reduce_max(caps))
+        steps, out_frames, out_stops, out_align = state[7], state[8], state[9], state[10]
+
+        total = out_frames.size() * r
+        frame_lengths = steps * r
+        out_mask = tf.sequence_mask(frame_lengths, total, dtype=tf.float32)[:, :, None]
+        mel_before = tf.reshape(tf.transpose(out_frames.stack(), [1, 0, 2]), [batch, total, c.n_mels]) * out_mask
+        stop = tf.reshape(tf.transpose(out_stops.stack(), [1, 0, 2]), [batch, total])
+        alignment = tf.transpose(out_align.stack(), [1, 2, 0])
+        x = mel_before
+        for i in range(c.n_conv_postnet):
+            x = _conv_bn(x, w, f"post_net/{i}/", out_mask)
+            x = x if i + 1 == c.n_conv_postnet else tf.tanh(x)
+        residual = tf.einsum("btc,cm->btm", x, w["residual_projection/kernel"]) + w["residual_projection/bias"]
+        mel = (mel_before + residual) * out_mask
+        return mel_before, mel, stop * out_mask[:, :, 0], alignment, frame_lengths
+
+
+def _as_batch(ids, lengths):
+    """Normalise the accepted id inputs to a padded int32 (B, T) and lengths (B,)."""
+    if isinstance(ids, (list, tuple)) and ids and not np.isscalar(ids[0]):
+        seqs = [np.asarray(s, np.int32).reshape(-1) for s in ids]
+        lengths = np.array([len(s) for s in seqs], np.int32)
+        batch = np.zeros((len(seqs), max(lengths)), np.int32)
+        for row, s in zip(batch, seqs):
+            row[:len(s)] = s
+        ids = batch
+    ids = np.asarray(ids, np.int32)
+    if ids.ndim == 1:
+        ids = ids[None]
+    if ids.ndim != 2 or ids.shape[1] == 0:
+        raise TextError(f"ids must be a non-empty (T,) or (B, T) array, got shape {ids.shape}")
+    lengths = np.full(len(ids), ids.shape[1], np.int32) if lengths is None else np.asarray(lengths, np.int32)
+    if lengths.shape != (len(ids),) or lengths.min() < 1 or lengths.max() > ids.shape[1]:
+        raise TextError(f"lengths {lengths.tolist()} do not fit ids of shape {ids.shape}")
+    return ids, lengths
