@@ -1,0 +1,104 @@
+"""Any upload -> a clean RGB array the generator can take, or a typed error a person can act on."""
+from __future__ import annotations
+
+import io
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from synth.errors import ImageError
+
+MAX_PIXELS = 50_000_000          # refuse larger images before decoding them (50 MP)
+MAX_FILE_BYTES = 50 * 1024 ** 2  # and files larger than this before reading them
+DEFAULT_MAX_SIDE = 1024          # working size: longest side, never upscaled
+MIN_SIDE = 8                     # the generator downsamples twice and reflect-pads by 1
+
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+
+
+def _open(source) -> Image.Image:
+    if isinstance(source, Image.Image):
+        return source
+    if isinstance(source, np.ndarray):
+        if source.dtype != np.uint8 or source.ndim not in (2, 3):
+            raise ImageError(f"array images must be uint8 (H, W) or (H, W, C), got {source.dtype} {source.shape}")
+        return Image.fromarray(source)
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ImageError(f"no such image file: {path}")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise ImageError(f"{path.name} is {path.stat().st_size / 1024 ** 2:.0f} MB; "
+                             f"the limit is {MAX_FILE_BYTES // 1024 ** 2} MB")
+        source = path.read_bytes()
+    if isinstance(source, (bytes, bytearray)):
+        if len(source) > MAX_FILE_BYTES:
+            raise ImageError(f"the file is {len(source) / 1024 ** 2:.0f} MB; the limit is "
+                             f"{MAX_FILE_BYTES // 1024 ** 2} MB")
+        source = io.BytesIO(source)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            return Image.open(source)  # reads the header only
+    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError(_reason(e)) from e
+    except OSError as e:
+        raise ImageError(f"the file could not be read as an image: {e}") from e
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, UnidentifiedImageError):
+        return "this file is not an image Pillow can read (try JPEG, PNG, WebP or GIF)"
+    return f"the image is too large: over the {MAX_PIXELS // 1_000_000} MP limit"
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """Any mode -> RGB: transparency on white, 16-bit scaled to 8, CMYK/palette/grey converted."""
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I", "F"):
+        values = np.asarray(image, np.float64)
+        if image.mode != "F" and values.max() > 255:
+            values = values / 257.0
+        image = Image.fromarray(np.clip(values, 0, 255).astype(np.uint8), "L")
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(white, rgba).convert("RGB")
+    return image.convert("RGB")
+
+
+def load_image(source, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray:
+    """An upload (path, bytes, file, PIL image or uint8 array) -> uint8 RGB (H, W, 3).
+
+    Upright (EXIF orientation applied), first frame of an animation, longest side at
+    most `max_side`. Raises ImageError for what is not a usable image."""
+    image = _open(source)
+    if image.width * image.height > MAX_PIXELS:
+        raise ImageError(f"the image is {image.width}×{image.height} = "
+                         f"{image.width * image.height / 1e6:.0f} MP; the limit is {MAX_PIXELS // 1_000_000} MP")
+    try:
+        image.seek(0)
+        image.load()
+        image = ImageOps.exif_transpose(image)
+        image = _flatten(image)
+    except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
+        raise ImageError(f"the image data is damaged or incomplete: {e}") from e
+    if max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    return np.asarray(image, np.uint8)
+
+
+def to_model_input(rgb: np.ndarray) -> np.ndarray:
+    """uint8 (H, W, 3) -> float32 [-1, 1], reflection-padded so both sides are multiples of 4."""
+    height, width = rgb.shape[:2]
+    pad_h = max(MIN_SIDE, -(-height // 4) * 4) - height
+    pad_w = max(MIN_SIDE, -(-width // 4) * 4) - width
+    x = rgb.astype(np.float32) / 127.5 - 1.0
+    return np.pad(x, [(0, pad_h), (0, pad_w), (0, 0)], mode="symmetric")
+
+
+def from_model_output(y: np.ndarray, height: int, width: int) -> Image.Image:
+    """float32 [-1, 1] -> RGB image cropped back to (height, width)."""
+    pixels = np.clip((y[:height, :width] + 1.0) * 127.5 + 0.5, 0, 255).astype(np.uint8)
+    return Image.fromarray(pixels, "RGB")

@@ -1,0 +1,43 @@
+"""Photo in, restyled photo out: same aspect, at the working size."""
+from __future__ import annotations
+
+from collections import defaultdict
+
+from PIL import Image
+
+from synth.image import io
+from synth.image.generator import Generator
+
+BATCH_SIZE = 4  # images of one padded shape run together
+
+
+class Styler:
+    """Restyles images with a CycleGAN generator; any size and mode in, RGB out."""
+
+    def __init__(self, generator: Generator, max_side: int = io.DEFAULT_MAX_SIDE):
+        self.generator = generator
+        self.max_side = max_side
+
+    @classmethod
+    def from_pretrained(cls, name_or_path: str, revision: str | None = None,
+                        max_side: int = io.DEFAULT_MAX_SIDE) -> "Styler":
+        return cls(Generator.from_pretrained(name_or_path, revision=revision), max_side=max_side)
+
+    def stylize(self, image) -> Image.Image:
+        return self.stylize_batch([image])[0]
+
+    def stylize_batch(self, images: list) -> list[Image.Image]:
+        """Each image restyled; those that share a padded shape run as one batch."""
+        arrays = [io.load_image(image, self.max_side) for image in images]
+        inputs = [io.to_model_input(a) for a in arrays]
+        by_shape = defaultdict(list)
+        for index, x in enumerate(inputs):
+            by_shape[x.shape].append(index)
+        results: list[Image.Image | None] = [None] * len(images)
+        for indices in by_shape.values():
+            for start in range(0, len(indices), BATCH_SIZE):
+                chunk = indices[start:start + BATCH_SIZE]
+                outputs = self.generator.infer([inputs[i] for i in chunk])
+                for i, y in zip(chunk, outputs):
+                    results[i] = io.from_model_output(y, *arrays[i].shape[:2])
+        return results
