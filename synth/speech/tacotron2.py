@@ -85,7 +85,9 @@ class Tacotron2:
     def __init__(self, config: Tacotron2Config):
         self.config = config
         self._w: dict[str, tf.Variable] | None = None
-        self._decode = tf.function(self._decode_graph, reduce_retracing=True)
+        self._decode = tf.function(self._decode_graph, input_signature=[
+            tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int64)])
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:

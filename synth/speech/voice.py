@@ -90,7 +90,7 @@ class Voice:
             raise TextError("text is empty: type something to speak")
         if len(text) > MAX_TEXT_CHARS:
             raise TextError(f"text is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}")
-        sentences = [s for s in split_sentences(text) if len(self.processor.text_to_ids(s)) > 1]
+        sentences = [s for s in split_sentences(text) if self.processor.is_speakable(s)]
         if not sentences:
             raise TextError(f"nothing in {text[:80]!r} can be spoken by this voice "
                             f"({self.processor.processor_name})")

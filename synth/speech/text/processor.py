@@ -24,6 +24,7 @@ class TextProcessor:
         self.symbol_to_id = symbol_to_id
         self.processor_name = processor_name
         self.eos_id = symbol_to_id["eos"]
+        self._id_to_symbol = {i: s for s, i in symbol_to_id.items()}
         self._clean = FRONT_ENDS[processor_name]
 
     @classmethod
@@ -59,3 +60,7 @@ class TextProcessor:
             ids += self._symbols("@" + p for p in span.group(2).split())
             text = span.group(3)
         return ids + [self.eos_id]
+
+    def is_speakable(self, text: str) -> bool:
+        """Whether `text` holds at least one letter, digit or phoneme this voice knows."""
+        return any(self._id_to_symbol[i][-1].isalnum() for i in self.text_to_ids(text)[:-1])

@@ -1,0 +1,136 @@
+"""`synth speak | stylize | models | download` — the engines from a terminal."""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+
+
+def _speak(args) -> int:
+    import soundfile as sf
+
+    from synth.speech import Voice
+
+    voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder)
+    speech = voice.speak(args.text, seed=args.seed, max_steps=args.max_steps)
+    sf.write(args.output, speech.audio, speech.sample_rate, subtype="PCM_16")
+    print(f"{args.output}: {speech.duration:.2f} s at {speech.sample_rate} Hz, "
+          f"{len(speech.sentences)} sentence(s)")
+    return 0
+
+
+def _image_files(inputs: list[str]) -> list[Path]:
+    files = []
+    for item in map(Path, inputs):
+        if item.is_dir():
+            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        else:
+            files.append(item)
+    return files
+
+
+def _stylize(args) -> int:
+    from tqdm import tqdm
+
+    from synth.errors import ImageError
+    from synth.image import Styler, load_image
+
+    files = _image_files(args.inputs)
+    output = Path(args.output)
+    to_folder = len(files) > 1 or Path(args.inputs[0]).is_dir() or output.is_dir()
+    if to_folder:
+        output.mkdir(parents=True, exist_ok=True)
+    styler = Styler.from_pretrained(args.model, max_side=args.max_side)
+    failed = 0
+    with tqdm(total=len(files), unit="image", disable=len(files) < 2) as bar:
+        for start in range(0, len(files), args.batch_size):
+            loaded = []
+            for path in files[start:start + args.batch_size]:
+                try:
+                    loaded.append((path, load_image(path, args.max_side)))
+                except ImageError as e:  # one bad file is reported and skipped
+                    failed += 1
+                    tqdm.write(f"skipped {path}: {e}", file=sys.stderr)
+                    bar.update(1)
+            for (path, _), image in zip(loaded, styler.stylize_batch([a for _, a in loaded])):
+                target = output / f"{path.stem}.png" if to_folder else output
+                image.save(target)
+                bar.update(1)
+    print(f"{len(files) - failed} image(s) written to {output}" + (f", {failed} skipped" if failed else ""))
+    return 1 if failed == len(files) else 0
+
+
+def _models(args) -> int:
+    from synth import catalog, hub
+
+    print(f"{'name':<14} {'task':<6} {'lang':<5} {'size':>9}  {'cached':<7} note")
+    for model in catalog.models():
+        cached = "yes" if hub.is_cached(model.name) else "no"
+        note = model.label["en"] if model.available else f"unavailable: {model.unavailable}"
+        print(f"{model.name:<14} {model.task:<6} {model.language or '-':<5} {model.size_mb:>6.0f} MB  {cached:<7} {note}")
+    return 0
+
+
+def _download(args) -> int:
+    from synth import catalog, hub
+    from synth.errors import SynthError
+
+    names = [m.name for m in catalog.models()] if args.all else args.names
+    if not names:
+        print("name the models to download, or pass --all; see `synth models`", file=sys.stderr)
+        return 2
+    failed = 0
+    for name in names:
+        try:
+            paths = hub.download(name)
+            print(f"{name}: ok ({', '.join(map(str, paths))})")
+        except SynthError as e:
+            failed += 1
+            print(f"{name}: FAILED: {e}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="synth", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    speak = commands.add_parser("speak", help="text -> WAV")
+    speak.add_argument("text")
+    speak.add_argument("--voice", default="ljspeech-en", help="catalog voice, or a Tacotron2 directory/repo id")
+    speak.add_argument("--vocoder", help="Multi-band MelGAN directory/repo id (when --voice is not a catalog name)")
+    speak.add_argument("-o", "--output", default="speech.wav")
+    speak.add_argument("--seed", type=int, help="makes prenet dropout, and so the audio, reproducible")
+    speak.add_argument("--max-steps", type=int, help="decoder-step cap per sentence")
+    speak.set_defaults(run=_speak)
+
+    stylize = commands.add_parser("stylize", help="restyle images with a CycleGAN generator")
+    stylize.add_argument("inputs", nargs="+", help="image files or folders")
+    stylize.add_argument("-m", "--model", default="horse2zebra", help="catalog name, directory or repo id")
+    stylize.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    stylize.add_argument("--max-side", type=int, default=1024, help="working size: longest side in pixels")
+    stylize.add_argument("--batch-size", type=int, default=4)
+    stylize.set_defaults(run=_stylize)
+
+    models = commands.add_parser("models", help="list the catalog and what is cached")
+    models.set_defaults(run=_models)
+
+    download = commands.add_parser("download", help="fetch catalog models into the Hugging Face cache")
+    download.add_argument("names", nargs="*")
+    download.add_argument("--all", action="store_true", help="every model in the catalog")
+    download.set_defaults(run=_download)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    from synth.errors import SynthError
+
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        sys.exit(args.run(args))
+    except SynthError as e:
+        print(f"synth {args.command}: {e}", file=sys.stderr)
+        sys.exit(1)

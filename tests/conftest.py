@@ -1,0 +1,44 @@
+"""Test set-up: an offline Hugging Face cache built from tests/fixtures, and no network.
+
+The environment is set before anything imports huggingface_hub, which reads it once.
+"""
+import os
+import socket
+import tempfile
+from pathlib import Path
+
+HF_HOME = Path(tempfile.mkdtemp(prefix="synth-hf-home-"))
+os.environ["HF_HOME"] = str(HF_HOME)
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+
+import pytest  # noqa: E402
+
+from hubcache import build_cache  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+build_cache(HF_HOME / "hub", ["ljspeech-en", "horse2zebra"])
+
+
+@pytest.fixture(autouse=True)
+def no_network(monkeypatch):
+    """Any connection beyond this machine fails the test that made it."""
+    attempts = []
+    real_connect = socket.socket.connect
+
+    def guarded(self, address):
+        host = address[0] if isinstance(address, tuple) else address
+        if isinstance(host, str) and (host.startswith("127.") or host in ("localhost", "::1")):
+            return real_connect(self, address)
+        attempts.append(address)
+        raise OSError(f"test tried to reach the network: {address}")
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+    yield
+    assert not attempts, f"network connections attempted: {attempts}"
+
+
+@pytest.fixture
+def fixtures() -> Path:
+    return FIXTURES

@@ -1,0 +1,54 @@
+import json
+
+import pytest
+
+from synth.errors import ConfigError
+from synth.speech import TextProcessor
+from synth.speech.text.english import english_cleaners
+
+# Cases deliberately treated differently from the reference: none. All 300 English
+# cases of text_cases.json give the reference's ids exactly.
+DIFFERENT_ON_PURPOSE: set[str] = set()
+
+
+@pytest.fixture(scope="module")
+def english(fixtures=None):
+    from conftest import FIXTURES
+
+    return TextProcessor.from_file(FIXTURES / "processors" / "ljspeech.json")
+
+
+def test_english_ids_match_reference(english, fixtures):
+    cases = [c for c in json.loads((fixtures / "text_cases.json").read_text())["english"] if "error" not in c]
+    assert len(cases) == 300
+    matching = [c for c in cases if c["text"] in DIFFERENT_ON_PURPOSE or english.text_to_ids(c["text"]) == c["ids"]]
+    assert len(matching) / len(cases) >= 0.99
+    assert len(matching) == len(cases)
+
+
+@pytest.mark.parametrize("text, cleaned", [
+    ("Mr. Smith paid $3.50 on the 21st.", "mister smith paid three dollars, fifty cents on the twenty-first."),
+    # unidecode turns "£" into "PS" before numbers are read, so the reference never says
+    # "pounds"; the voice was trained that way and we keep it.
+    ("In 1984, 2,000 people saw £12.", "in nineteen eighty-four, two thousand people saw pstwelve."),
+    ("Pi is 3.14 — café", "pi is three point fourteen -- cafe"),
+    ("  Dr.   Who\tat  St. Paul  ", " doctor who at saint paul "),
+    ("2005 and 1900 and 2020", "two thousand five and nineteen hundred and twenty twenty"),
+])
+def test_english_cleaners(text, cleaned):
+    assert english_cleaners(text) == cleaned
+
+
+def test_ids_symbols_and_arpabet(english):
+    ids = english.text_to_ids("Hi {HH AH0 L OW1} you!")
+    table = english.symbol_to_id
+    assert ids[:3] == [table["h"], table["i"], table[" "]]
+    assert ids[3:7] == [table["@HH"], table["@AH0"], table["@L"], table["@OW1"]]
+    assert ids[-2:] == [table["!"], table["eos"]] and ids[-1] == 148
+    assert english.text_to_ids("") == [148]
+    assert english.text_to_ids("#^~") == [148]  # unknown symbols are dropped, as in training
+
+
+def test_unknown_front_end_is_named(fixtures):
+    with pytest.raises(ConfigError, match=r"no front end for 'KSSProcessor'.*LJSpeechProcessor"):
+        TextProcessor.from_file(fixtures / "processors" / "kss.json")
