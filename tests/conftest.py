@@ -35,7 +35,7 @@ def no_network(monkeypatch):
         raise OSError(f"test tried to reach the network: {address}")
 
     monkeypatch.setattr(socket.socket, "connect", guarded)
-    yield
+    yield attempts
     assert not attempts, f"network connections attempted: {attempts}"
 
 

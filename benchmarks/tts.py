@@ -1,0 +1,80 @@
+"""Speech speed on this machine: full-size Tacotron2 (tacotron2.v1) + Multi-band MelGAN
+(multiband_melgan.v1) with random weights, stop disabled, a fixed number of decoder
+steps, a 100-symbol input; batch 1 and batch 5. Reference on the 2-core CPU type:
+2.98 ms/step, Tacotron2 RTF 0.256, MB-MelGAN RTF 0.030.
+
+    python benchmarks/tts.py [--steps 400] [--repeat 3]
+"""
+import argparse
+import json
+import time
+
+import numpy as np
+
+from synth.speech import MultiBandMelGAN, Tacotron2
+from synth.speech.config import MultiBandMelGANConfig, Tacotron2Config
+
+TACOTRON2_V1 = dict(
+    dataset="ljspeech", embedding_hidden_size=512, n_conv_encoder=5, encoder_conv_filters=512,
+    encoder_conv_kernel_sizes=5, encoder_conv_activation="relu", encoder_lstm_units=256,
+    n_prenet_layers=2, prenet_units=256, prenet_activation="relu", prenet_dropout_rate=0.5,
+    n_lstm_decoder=1, reduction_factor=1, decoder_lstm_units=1024, attention_dim=128,
+    attention_filters=32, attention_kernel=31, n_mels=80, n_conv_postnet=5,
+    postnet_conv_filters=512, postnet_conv_kernel_sizes=5)
+MB_MELGAN_V1 = dict(filters=384, upsample_scales=[8, 4, 2], stacks=4, is_weight_norm=False)
+SAMPLE_RATE = 22050
+
+
+def random_weights(layout, rng):
+    """O(1)-activation random weights; the stop bias pinned negative so decoding never stops."""
+    weights = {}
+    for _, group in layout:
+        for name, shape in group:
+            if "moving_variance" in name or name.endswith("gamma"):
+                weights[name] = rng.uniform(0.5, 1.5, shape)
+            elif name.endswith(("bias", "beta", "moving_mean")):
+                weights[name] = rng.normal(0, 0.1, shape)
+            else:
+                weights[name] = rng.normal(0, 1 / np.sqrt(max(1, np.prod(shape[:-1]))), shape)
+    weights["decoder_cell/stop_projection/bias"] = np.full(1, -20.0)
+    return weights
+
+
+def best(fn, repeat):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - start)
+    return min(times), result
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--steps", type=int, default=400)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    taco = Tacotron2(Tacotron2Config(**TACOTRON2_V1))
+    taco.set_weights(random_weights(taco.weight_layout(), rng))
+    vocoder = MultiBandMelGAN(MultiBandMelGANConfig(**MB_MELGAN_V1))
+    vocoder.set_weights(random_weights(vocoder.weight_layout(), rng))
+    results = {}
+    for batch in (1, 5):
+        ids = rng.integers(1, 149, (batch, 100))
+        taco.infer(ids, max_steps=5, seed=0)  # trace once
+        taco_s, out = best(lambda: taco.infer(ids, max_steps=args.steps, seed=0), args.repeat)
+        vocoder.infer(out.mel[:, :10])
+        voc_s, _ = best(lambda: vocoder.infer(out.mel), args.repeat)
+        frames = out.mel.shape[1]
+        audio_s = batch * frames * vocoder.hop_size / SAMPLE_RATE
+        results[f"batch_{batch}"] = dict(
+            frames=frames, audio_s=round(audio_s, 2), tacotron2_s=round(taco_s, 3), vocoder_s=round(voc_s, 3),
+            decoder_ms_per_step=round(1000 * taco_s / frames, 3),
+            rtf_tacotron2=round(taco_s / audio_s, 4), rtf_vocoder=round(voc_s / audio_s, 4),
+            rtf_total=round((taco_s + voc_s) / audio_s, 4))
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
