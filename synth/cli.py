@@ -10,13 +10,11 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".ti
 
 
 def _speak(args) -> int:
-    import soundfile as sf
-
     from synth.speech import Voice
 
     voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder)
     speech = voice.speak(args.text, seed=args.seed, max_steps=args.max_steps)
-    sf.write(args.output, speech.audio, speech.sample_rate, subtype="PCM_16")
+    speech.write(args.output)
     print(f"{args.output}: {speech.duration:.2f} s at {speech.sample_rate} Hz, "
           f"{len(speech.sentences)} sentence(s)")
     return 0

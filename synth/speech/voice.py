@@ -46,6 +46,12 @@ class Speech:
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
 
+    def write(self, path) -> None:
+        """A 16-bit PCM WAV at the voice's sample rate."""
+        import soundfile as sf
+
+        sf.write(path, self.audio, self.sample_rate, subtype="PCM_16")
+
 
 def split_sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[str]:
     """Sentences, with any longer than `max_chars` cut at clauses, then at words."""
