@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 
 import gradio as gr
+import numpy as np
 
 from synth import catalog, device, serving
 from synth.errors import SynthError
@@ -41,19 +42,19 @@ SENTENCES = json.loads((ASSETS / "sentences.json").read_text(encoding="utf-8"))
 PHOTOS = sorted(str(p) for p in ASSETS.glob("*.jpg"))
 
 I18N = gr.I18n(
-    en={"image": "Image", "speech": "Speech", "about": "About", "photo": "Your photo",
-        "style": "Style", "restyle": "Restyle", "compare": "Before / after", "result": "Restyled (PNG)",
-        "text": "Text", "voice": "Voice", "speak": "Speak", "listen": "Listen", "wav": "Complete WAV",
-        "mel": "Mel spectrogram", "alignment": "Attention alignment",
-        "image_help": "Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
-        "speech_help": "Type a few sentences, pick a voice, press **Speak**: the first sentence plays while "
+    en={"synth_image": "Image", "synth_speech": "Speech", "synth_about": "About", "synth_photo": "Your photo",
+        "synth_style": "Style", "synth_restyle": "Restyle", "synth_compare": "Before / after", "synth_result": "Restyled (PNG)",
+        "synth_text": "Text", "synth_voice": "Voice", "synth_speak": "Speak", "synth_listen": "Listen", "synth_wav": "Complete WAV",
+        "synth_mel": "Mel spectrogram", "synth_alignment": "Attention alignment",
+        "synth_image_help": "Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
+        "synth_speech_help": "Type a few sentences, pick a voice, press **Speak**: the first sentence plays while "
                        "the rest is made."},
-    ko={"image": "이미지", "speech": "음성", "about": "소개", "photo": "사진",
-        "style": "스타일", "restyle": "변환", "compare": "변환 전 / 후", "result": "변환 결과 (PNG)",
-        "text": "문장", "voice": "목소리", "speak": "말하기", "listen": "듣기", "wav": "전체 WAV",
-        "mel": "멜 스펙트로그램", "alignment": "어텐션 정렬",
-        "image_help": "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요.",
-        "speech_help": "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장이 먼저 재생됩니다."},
+    ko={"synth_image": "이미지", "synth_speech": "음성", "synth_about": "소개", "synth_photo": "사진",
+        "synth_style": "스타일", "synth_restyle": "변환", "synth_compare": "변환 전 / 후", "synth_result": "변환 결과 (PNG)",
+        "synth_text": "문장", "synth_voice": "목소리", "synth_speak": "말하기", "synth_listen": "듣기", "synth_wav": "전체 WAV",
+        "synth_mel": "멜 스펙트로그램", "synth_alignment": "어텐션 정렬",
+        "synth_image_help": "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요.",
+        "synth_speech_help": "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장이 먼저 재생됩니다."},
 )
 
 
@@ -123,7 +124,8 @@ def speak_streaming(text: str, voice: str):
         for chunk in MODELS.get(voice).stream(text):
             chunks.append(chunk)
             if STREAMING:
-                yield (chunk.sample_rate, chunk.audio), gr.skip(), gr.skip(), gr.skip()
+                pcm = (chunk.audio * 32767).astype(np.int16)
+                yield (chunk.sample_rate, pcm), gr.skip(), gr.skip(), gr.skip()
     wav, mel, alignment = _outputs(join(chunks))
     yield (gr.skip() if STREAMING else wav), wav, mel, alignment
 
@@ -163,41 +165,44 @@ the networks on current TensorFlow to load them.
 with gr.Blocks(title="synth: image and speech synthesis") as demo:
     gr.Markdown("# synth\nDeep-learning image restyling and speech synthesis, on "
                 + ("the GPU" if DEVICE.startswith("GPU") else "the CPU") + ".")
-    with gr.Tab(I18N("image")):
-        gr.Markdown(I18N("image_help"))
-        image_status = gr.Markdown()
+    with gr.Tab(I18N("synth_image")):
+        gr.Markdown(I18N("synth_image_help"))
+        image_status = gr.Markdown(elem_id="image-status")
         with gr.Row():
             with gr.Column():
-                photo = Upload(label=I18N("photo"), type="filepath", image_mode=None,
+                photo = Upload(label=I18N("synth_photo"), type="filepath", image_mode=None, elem_id="photo",
                                sources=["upload", "webcam", "clipboard"])
-                style = gr.Dropdown(STYLES, value=STYLES[0][1] if STYLES else None, label=I18N("style"))
-                restyle = gr.Button(I18N("restyle"), variant="primary")
+                style = gr.Dropdown(STYLES, value=STYLES[0][1] if STYLES else None, label=I18N("synth_style"))
+                restyle = gr.Button(I18N("synth_restyle"), variant="primary", elem_id="restyle")
                 gr.Examples(PHOTOS, inputs=[photo])
             with gr.Column():
-                comparison = gr.ImageSlider(label=I18N("compare"), type="pil", interactive=False)
-                result = gr.Image(label=I18N("result"), type="pil", format="png", interactive=False,
-                                  buttons=["download", "fullscreen"])
+                comparison = gr.ImageSlider(label=I18N("synth_compare"), type="pil", interactive=False, elem_id="comparison")
+                result = gr.Image(label=I18N("synth_result"), type="pil", format="png", interactive=False,
+                                  buttons=["download", "fullscreen"], elem_id="result")
         restyle.click(stylize, [photo, style], result, api_name="stylize", concurrency_limit=CONCURRENCY
                       ).then(compare, [photo, result], comparison, api_visibility="private")
 
-    with gr.Tab(I18N("speech")):
-        gr.Markdown(I18N("speech_help"))
-        speech_status = gr.Markdown()
+    with gr.Tab(I18N("synth_speech")):
+        gr.Markdown(I18N("synth_speech_help"))
+        speech_status = gr.Markdown(elem_id="speech-status")
         with gr.Row():
             with gr.Column():
-                text = gr.Textbox(label=I18N("text"), lines=4, max_length=MAX_TEXT_CHARS,
-                                  placeholder="Type a sentence or two.")
-                voice = gr.Dropdown(VOICES, value=VOICES[0][1] if VOICES else None, label=I18N("voice"))
+                text = gr.Textbox(label=I18N("synth_text"), lines=4, max_length=MAX_TEXT_CHARS,
+                                  placeholder="Type a sentence or two.", elem_id="text")
+                voice = gr.Dropdown(VOICES, value=VOICES[0][1] if VOICES else None, label=I18N("synth_voice"), elem_id="voice")
                 unavailable = [f"{m.label['en']}: {m.unavailable}" for m in catalog.models("voice") if not m.available]
                 if unavailable:
                     gr.Markdown("Coming later: " + "; ".join(unavailable) + ".")
-                speak_button = gr.Button(I18N("speak"), variant="primary")
-                gr.Examples([[s, name] for _, name in VOICES for s in SENTENCES.get(name, [])], inputs=[text, voice])
+                speak_button = gr.Button(I18N("synth_speak"), variant="primary", elem_id="speak")
+                examples = [(label, s, name) for label, name in VOICES for s in SENTENCES.get(name, [])]
+                gr.Examples([[s, name] for _, s, name in examples], inputs=[text, voice],
+                            example_labels=[f"{label}: {s[:50]}…" if len(s) > 50 else f"{label}: {s}"
+                                            for label, s, _ in examples])
             with gr.Column():
-                player = gr.Audio(label=I18N("listen"), streaming=STREAMING, autoplay=True, interactive=False)
-                wav_file = gr.File(label=I18N("wav"), interactive=False)
-        mel_plot = gr.Plot(label=I18N("mel"))
-        alignment_plot = gr.Plot(label=I18N("alignment"))
+                player = gr.Audio(label=I18N("synth_listen"), streaming=STREAMING, autoplay=True, interactive=False, elem_id="player")
+                wav_file = gr.File(label=I18N("synth_wav"), interactive=False, elem_id="wav")
+        mel_plot = gr.Plot(label=I18N("synth_mel"), elem_id="mel")
+        alignment_plot = gr.Plot(label=I18N("synth_alignment"), elem_id="alignment")
         speak_button.click(speak_streaming, [text, voice], [player, wav_file, mel_plot, alignment_plot],
                            api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
@@ -205,7 +210,7 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
         api_speak.click(speak, [text, voice], [wav_file, mel_plot, alignment_plot], api_name="speak",
                         concurrency_limit=CONCURRENCY, concurrency_id="speech")
 
-    with gr.Tab(I18N("about")):
+    with gr.Tab(I18N("synth_about")):
         gr.Markdown(about())
 
     # Which models are missing, and how to get them, as of each page load.

@@ -12,6 +12,8 @@ os.environ["HF_HOME"] = str(HF_HOME)
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")
+os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+os.environ["SYNTH_MAX_FILE_SIZE"] = "2mb"  # small, so the upload-size check is cheap to test
 
 import pytest  # noqa: E402
 
@@ -42,3 +44,9 @@ def no_network(monkeypatch):
 @pytest.fixture
 def fixtures() -> Path:
     return FIXTURES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -1,0 +1,197 @@
+"""The demo as people and scripts use it: the real app on a local port, models from the
+fake Hugging Face cache, offline. Browser tests drive Debian's Chromium via Playwright."""
+import io
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from conftest import free_port
+
+ROOT = Path(__file__).parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SENTENCES = "Hello there. Good day."
+
+
+@pytest.fixture(scope="module")
+def app_url():
+    sys.path.insert(0, str(ROOT))
+    import app
+
+    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    yield url
+    app.demo.close()
+
+
+@pytest.fixture(scope="module")
+def client(app_url):
+    return Client(app_url, verbose=False)
+
+
+def _expected_samples(text):
+    """Frames the tiny voice makes (it never stops: each sentence runs to its default cap)."""
+    import app
+
+    voice = app.MODELS.get("ljspeech-en")
+    frames = [voice.tacotron2.default_max_steps(len(voice.processor.text_to_ids(s))) for s in voice.sentences(text)]
+    pause = int(0.25 * 22050)
+    return sum(frames) * 256 + pause * (len(frames) - 1)
+
+
+def test_api_lists_named_endpoints(client):
+    assert {"/stylize", "/speak"} <= set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+
+
+def test_api_stylize_returns_image_of_input_shape(client):
+    result = client.predict(handle_file(str(ROOT / "assets" / "chelsea.jpg")), "horse2zebra", api_name="/stylize")
+    with Image.open(result) as image:
+        assert image.format == "PNG" and image.size == (451, 300) and image.mode == "RGB"
+
+
+def test_api_speak_returns_wav_and_plots(client):
+    wav, mel, alignment = client.predict(SENTENCES, "ljspeech-en", api_name="/speak")
+    info = sf.info(wav)
+    assert info.samplerate == 22050 and info.frames == _expected_samples(SENTENCES)
+    assert mel["type"] == "matplotlib" and mel["plot"].startswith("data:image")
+    assert alignment["type"] == "matplotlib"
+
+
+@pytest.mark.parametrize("text, message", [("", "Type some text"), ("x" * 20000, "20,000 characters")],
+                         ids=["empty", "20k-characters"])
+def test_api_speak_bad_text(client, text, message):
+    with pytest.raises(AppError, match=message):
+        client.predict(text, "ljspeech-en", api_name="/speak")
+
+
+def test_api_unknown_voice_lists_valid_names(client):
+    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en'\]"):
+        client.predict("Hello.", "klingon", api_name="/speak")
+
+
+def test_api_text_file_as_image(client, tmp_path):
+    fake = tmp_path / "photo.jpg"
+    fake.write_text("this is not a photo")
+    with pytest.raises(AppError, match="could not be read as an image"):
+        client.predict(handle_file(str(fake)), "horse2zebra", api_name="/stylize")
+
+
+def _browser(playwright):
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def _toasts(page):
+    page.locator("[data-testid=toast-body]").first.wait_for(timeout=30000)
+    return " ".join(page.locator("[data-testid=toast-body]").all_inner_texts())
+
+
+@pytest.mark.slow
+def test_browser_image_and_speech(app_url):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        page.locator("#image-status").get_by_text("is downloaded").wait_for()
+        page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "coffee.jpg"))
+        page.locator("#photo img").wait_for()
+        page.locator("#restyle").click()
+        page.locator("#result img").wait_for(timeout=60000)
+        page.locator("#comparison img").first.wait_for()
+        page.screenshot(path=ARTIFACTS / "image-tab.png", full_page=True)
+
+        page.get_by_role("tab", name="Speech").click()
+        page.locator("#voice input").click()
+        assert page.get_by_role("option", name="English (LJSpeech)").is_visible()
+        page.get_by_role("option", name="English (LJSpeech)").click()
+        page.locator("#text textarea").fill(SENTENCES)
+        page.locator("#speak").click()
+        page.locator("#player audio, #player [data-testid=waveform-Listen]").first.wait_for(
+            state="attached", timeout=60000)
+        link = page.locator("#wav a").first
+        link.wait_for(timeout=60000)
+        page.locator("#alignment img, #alignment svg").first.wait_for()
+        page.screenshot(path=ARTIFACTS / "speech-tab.png", full_page=True)
+        body = page.request.get(link.get_attribute("href")).body()
+        audio, rate = sf.read(io.BytesIO(body))
+        assert rate == 22050 and len(audio) == _expected_samples(SENTENCES)
+        browser.close()
+
+
+@pytest.mark.slow
+def test_browser_bad_inputs_end_in_messages(app_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(app_url)
+        page.locator("#restyle").click()  # no photo
+        assert "Add a photo first" in _toasts(page)
+        page.reload()
+
+        big = tmp_path / "huge.jpg"
+        big.write_bytes(b"\xff\xd8" + bytes(3 * 1024 * 1024))  # over the 2 MB test limit
+        page.locator("#photo input[type=file]").set_input_files(str(big))
+        assert "exceed the maximum allowed size" in _toasts(page)
+        page.reload()
+
+        page.get_by_role("tab", name="Speech").click()
+        page.locator("#speak").click()  # empty text
+        assert "Type some text" in _toasts(page)
+        page.screenshot(path=ARTIFACTS / "bad-input.png")
+        browser.close()
+
+
+@pytest.mark.slow
+def test_app_without_models_says_how_to_get_them(tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    env = dict(os.environ, HF_HOME=str(tmp_path / "empty-hf-home"), HF_HUB_OFFLINE="1",
+               GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(1)
+        with sync_playwright() as playwright:
+            browser = _browser(playwright)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            status = page.locator("#image-status")
+            status.get_by_text("not downloaded yet").wait_for()
+            assert "synth download horse2zebra" in status.inner_text()
+            page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
+            page.locator("#photo img").wait_for()
+            page.locator("#restyle").click()
+            message = _toasts(page)
+            assert "horse2zebra" in message and "synth download horse2zebra" in message
+            page.screenshot(path=ARTIFACTS / "no-models.png")
+            page.get_by_role("tab", name="Speech").click()
+            assert "synth download ljspeech-en" in page.locator("#speech-status").inner_text()
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert not np.isnan(port)
