@@ -4,17 +4,63 @@ same huggingface_hub code path as production."""
 import hashlib
 import os
 import shutil
+import tempfile
 from pathlib import Path
 
+import h5py
+import numpy as np
+import yaml
+
 from synth import catalog
+from synth.speech import Tacotron2
+from synth.speech.config import Tacotron2Config, build
 
 FIXTURES = Path(__file__).parent / "fixtures"
-# catalog name -> role -> fixture directory standing in for that repo
-SOURCES = {
-    "ljspeech-en": {"text_to_mel": FIXTURES / "tts_tiny" / "tacotron2",
-                    "vocoder": FIXTURES / "tts_tiny" / "mb_melgan"},
-    "horse2zebra": {"generator": FIXTURES / "cyclegan_keras_tiny" / "savedmodel"},
-}
+
+
+def write_keras_h5(path: Path, layout, arrays) -> None:
+    """A Keras-2 `save_weights` file: groups in order, each with ordered weight_names."""
+    with h5py.File(path, "w") as f:
+        f.attrs["layer_names"] = [group.encode() for group, _ in layout]
+        for group, weights in layout:
+            g = f.create_group(group)
+            g.attrs["weight_names"] = [f"{group}/{name}:0".encode() for name, _ in weights]
+            for name, _ in weights:
+                g.create_dataset(f"{group}/{name}:0", data=arrays[name])
+
+
+def tiny_voice(directory: Path, dataset: str, processor: str) -> Path:
+    """The tiny Tacotron2 fixture re-made for another dataset's vocabulary (random weights,
+    stop disabled) with that voice's real processor.json."""
+    directory.mkdir(parents=True, exist_ok=True)
+    config = yaml.safe_load((FIXTURES / "tts_tiny" / "tacotron2" / "config.yml").read_text())
+    config["tacotron2_params"]["dataset"] = dataset
+    (directory / "config.yml").write_text(yaml.safe_dump(config))
+    model = Tacotron2(build(Tacotron2Config, config["tacotron2_params"], "tiny"))
+    rng = np.random.default_rng(0)
+    arrays = {}
+    for _, group in model.weight_layout():
+        for name, shape in group:
+            scale = 1.0 if name.endswith(("gamma", "moving_variance")) else 0.3
+            arrays[name] = (np.abs(rng.normal(scale, 0.1, shape)) if scale == 1.0 else
+                            rng.normal(0, scale, shape)).astype(np.float32)
+    arrays["decoder_cell/stop_projection/bias"] = np.full(1, -20.0, np.float32)
+    write_keras_h5(directory / "model.h5", model.weight_layout(), arrays)
+    shutil.copyfile(FIXTURES / "processors" / processor, directory / "processor.json")
+    return directory
+
+
+def sources(name: str) -> dict[str, Path]:
+    """catalog name -> role -> a fixture directory standing in for that repo."""
+    vocoder = FIXTURES / "tts_tiny" / "mb_melgan"
+    if name == "ljspeech-en":
+        return {"text_to_mel": FIXTURES / "tts_tiny" / "tacotron2", "vocoder": vocoder}
+    if name == "kss-ko":
+        made = Path(tempfile.mkdtemp(prefix="synth-kss-"))
+        return {"text_to_mel": tiny_voice(made, "kss", "kss.json"), "vocoder": vocoder}
+    if name == "horse2zebra":
+        return {"generator": FIXTURES / "cyclegan_keras_tiny" / "savedmodel"}
+    raise KeyError(name)
 
 
 def add_repo(hub_cache: Path, repo_id: str, revision: str, source: Path) -> Path:
@@ -35,5 +81,6 @@ def add_repo(hub_cache: Path, repo_id: str, revision: str, source: Path) -> Path
 
 def build_cache(hub_cache: Path, names: list[str]) -> None:
     for name in names:
-        for role, repo in catalog.get(name).repos.items():
-            add_repo(hub_cache, repo.repo_id, repo.revision, SOURCES[name][role])
+        for role, source in sources(name).items():
+            repo = catalog.get(name).repos[role]
+            add_repo(hub_cache, repo.repo_id, repo.revision, source)

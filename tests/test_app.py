@@ -40,11 +40,11 @@ def client(app_url):
     return Client(app_url, verbose=False)
 
 
-def _expected_samples(text):
-    """Frames the tiny voice makes (it never stops: each sentence runs to its default cap)."""
+def _expected_samples(text, voice_name="ljspeech-en"):
+    """Samples the tiny voices make (they never stop: each sentence runs to its default cap)."""
     import app
 
-    voice = app.MODELS.get("ljspeech-en")
+    voice = app.MODELS.get(voice_name)
     frames = [voice.tacotron2.default_max_steps(len(voice.processor.text_to_ids(s))) for s in voice.sentences(text)]
     pause = int(0.25 * 22050)
     return sum(frames) * 256 + pause * (len(frames) - 1)
@@ -68,6 +68,11 @@ def test_api_speak_returns_wav_and_plots(client):
     assert alignment["type"] == "matplotlib"
 
 
+def test_api_speak_korean(client):
+    wav, _, _ = client.predict("안녕하세요. 반갑습니다!", "kss-ko", api_name="/speak")
+    assert sf.info(wav).frames == _expected_samples("안녕하세요. 반갑습니다!", "kss-ko")
+
+
 @pytest.mark.parametrize("text, message", [("", "Type some text"), ("x" * 20000, "20,000 characters")],
                          ids=["empty", "20k-characters"])
 def test_api_speak_bad_text(client, text, message):
@@ -76,7 +81,7 @@ def test_api_speak_bad_text(client, text, message):
 
 
 def test_api_unknown_voice_lists_valid_names(client):
-    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en'\]"):
+    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en', 'kss-ko'\]"):
         client.predict("Hello.", "klingon", api_name="/speak")
 
 
@@ -114,20 +119,38 @@ def test_browser_image_and_speech(app_url):
         page.screenshot(path=ARTIFACTS / "image-tab.png", full_page=True)
 
         page.get_by_role("tab", name="Speech").click()
-        page.locator("#voice input").click()
-        assert page.get_by_role("option", name="English (LJSpeech)").is_visible()
-        page.get_by_role("option", name="English (LJSpeech)").click()
-        page.locator("#text textarea").fill(SENTENCES)
-        page.locator("#speak").click()
-        page.locator("#player audio, #player [data-testid=waveform-Listen]").first.wait_for(
-            state="attached", timeout=60000)
-        link = page.locator("#wav a").first
-        link.wait_for(timeout=60000)
-        page.locator("#alignment img, #alignment svg").first.wait_for()
-        page.screenshot(path=ARTIFACTS / "speech-tab.png", full_page=True)
-        body = page.request.get(link.get_attribute("href")).body()
-        audio, rate = sf.read(io.BytesIO(body))
-        assert rate == 22050 and len(audio) == _expected_samples(SENTENCES)
+        for voice, text in [("English (LJSpeech)", SENTENCES), ("Korean (KSS)", "안녕하세요. 좋은 아침입니다.")]:
+            page.locator("#voice input").click()
+            page.get_by_role("option", name=voice).click()
+            page.locator("#text textarea").fill(text)
+            page.locator("#speak").click()
+            page.locator("#player audio").first.wait_for(state="attached", timeout=60000)
+            link = page.locator("#wav a").first
+            link.wait_for(timeout=60000)
+            page.locator("#alignment img").first.wait_for()
+            # the complete WAV of this request, not the previous one
+            name = "ljspeech-en" if voice.startswith("English") else "kss-ko"
+            expected = _expected_samples(text, name)
+            for _ in range(60):
+                audio, rate = sf.read(io.BytesIO(page.request.get(link.get_attribute("href")).body()))
+                if len(audio) == expected:
+                    break
+                page.wait_for_timeout(500)
+            assert rate == 22050 and len(audio) == expected
+            page.screenshot(path=ARTIFACTS / f"speech-tab-{name}.png", full_page=True)
+        browser.close()
+
+
+@pytest.mark.slow
+def test_browser_korean_interface(app_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_context(locale="ko-KR").new_page()
+        page.goto(app_url)
+        page.get_by_role("tab", name="음성").wait_for()
+        assert page.locator("#restyle").inner_text().strip() == "변환"
         browser.close()
 
 

@@ -19,8 +19,8 @@ def test_catalog_names_and_pins():
         assert model.label["en"] and model.label["ko"] and model.license and model.description
         for repo in model.repos.values():
             assert len(repo.revision) == 40 and int(repo.revision, 16) >= 0
-    assert [m.name for m in catalog.models("voice") if m.available] == ["ljspeech-en"]
-    assert "not implemented" in catalog.get("kss-ko").unavailable
+    assert [m.name for m in catalog.models("voice") if m.available] == ["ljspeech-en", "kss-ko"]
+    assert "not implemented" in catalog.get("thorsten-de").unavailable
 
 
 def test_catalog_voice_loads_from_cache_and_speaks():
@@ -30,6 +30,12 @@ def test_catalog_voice_loads_from_cache_and_speaks():
     path = hub.resolve("ljspeech-en")
     assert path.parts[-2:] == ("snapshots", catalog.get("ljspeech-en").repos["text_to_mel"].revision)
     assert os.environ["HF_HOME"] in str(path)
+
+
+def test_korean_voice_speaks():
+    speech = Voice.from_pretrained("kss-ko").speak("안녕하세요. 3개입니다.", max_steps=6)
+    assert speech.sentences == ["안녕하세요.", "3개입니다."]
+    assert speech.audio.shape == (12 * 256 + int(0.25 * 22050),)
 
 
 def test_catalog_style_loads_from_cache_and_runs():
@@ -60,8 +66,8 @@ def test_missing_model_offline_says_what_to_do():
 
 
 def test_unavailable_voice_and_unknown_names():
-    with pytest.raises(ModelUnavailable, match="kss-ko.*korean_cleaners"):
-        Voice.from_pretrained("kss-ko")
+    with pytest.raises(ModelUnavailable, match="thorsten-de.*german_cleaners"):
+        Voice.from_pretrained("thorsten-de")
     with pytest.raises(UnknownModel, match="unknown-voice.*valid names: ljspeech-en, kss-ko"):
         hub.resolve("unknown-voice")
     with pytest.raises(UnknownModel, match="'horse2zebra' is a style model, not a voice"):
@@ -85,7 +91,8 @@ def test_cli_download_all_offline_reports_failures():
     result = _cli("download", "--all")
     assert result.returncode == 1
     assert "ljspeech-en: ok" in result.stdout and "horse2zebra: ok" in result.stdout
-    assert "kss-ko: FAILED" in result.stderr and "synth download kss-ko" in result.stderr
+    assert "kss-ko: ok" in result.stdout
+    assert "thorsten-de: FAILED" in result.stderr and "synth download thorsten-de" in result.stderr
     assert "Traceback" not in result.stderr
 
 

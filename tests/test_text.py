@@ -5,23 +5,26 @@ import pytest
 from synth.errors import ConfigError
 from synth.speech import TextProcessor
 from synth.speech.text.english import english_cleaners
+from synth.speech.text.korean import korean_cleaners, normalize, read_number
 
-# Cases deliberately treated differently from the reference: none. All 300 English
-# cases of text_cases.json give the reference's ids exactly.
+# Cases deliberately treated differently from the reference: none. All 300 English and
+# all 300 Korean cases of text_cases.json give the reference's ids exactly.
 DIFFERENT_ON_PURPOSE: set[str] = set()
 
 
 @pytest.fixture(scope="module")
-def english(fixtures=None):
+def english():
     from conftest import FIXTURES
 
     return TextProcessor.from_file(FIXTURES / "processors" / "ljspeech.json")
 
 
-def test_english_ids_match_reference(english, fixtures):
-    cases = [c for c in json.loads((fixtures / "text_cases.json").read_text())["english"] if "error" not in c]
+@pytest.mark.parametrize("language, processor", [("english", "ljspeech.json"), ("korean", "kss.json")])
+def test_ids_match_reference(fixtures, language, processor):
+    front_end = TextProcessor.from_file(fixtures / "processors" / processor)
+    cases = [c for c in json.loads((fixtures / "text_cases.json").read_text())[language] if "error" not in c]
     assert len(cases) == 300
-    matching = [c for c in cases if c["text"] in DIFFERENT_ON_PURPOSE or english.text_to_ids(c["text"]) == c["ids"]]
+    matching = [c for c in cases if c["text"] in DIFFERENT_ON_PURPOSE or front_end.text_to_ids(c["text"]) == c["ids"]]
     assert len(matching) / len(cases) >= 0.99
     assert len(matching) == len(cases)
 
@@ -49,6 +52,19 @@ def test_ids_symbols_and_arpabet(english):
     assert english.text_to_ids("#^~") == [148]  # unknown symbols are dropped, as in training
 
 
+@pytest.mark.parametrize("number, counter, spoken", [
+    ("2023", "", "이천이십삼"), ("10000", "", "만"), ("1", "", "일"), ("0", "", "영"), ("-3.25", "", "마이너스 삼쩜 이오"),
+    ("3", "개", "세개"), ("20", "살", "스물살"), ("11", "명", "열한명"), ("1,000,000", "", "백만"),
+])
+def test_korean_numbers(number, counter, spoken):
+    assert read_number(number, counter) == spoken
+
+
+def test_korean_normalize_and_jamo():
+    assert normalize("GPU 3개와 TV, 50%") == "지피유 세개와 티비, 오십퍼센트"
+    assert korean_cleaners("한글") == "\u1112\u1161\u11ab\u1100\u1173\u11af"
+
+
 def test_unknown_front_end_is_named(fixtures):
-    with pytest.raises(ConfigError, match=r"no front end for 'KSSProcessor'.*LJSpeechProcessor"):
-        TextProcessor.from_file(fixtures / "processors" / "kss.json")
+    with pytest.raises(ConfigError, match=r"no front end for 'ThorstenProcessor'.*KSSProcessor.*LJSpeechProcessor"):
+        TextProcessor.from_file(fixtures / "processors" / "thorsten.json")

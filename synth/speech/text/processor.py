@@ -8,9 +8,11 @@ from typing import Callable
 
 from synth.errors import ConfigError
 from synth.speech.text.english import english_cleaners
+from synth.speech.text.korean import korean_cleaners
 
 # processor_name in processor.json -> the cleaner that voice was trained on.
-FRONT_ENDS: dict[str, Callable[[str], str]] = {"LJSpeechProcessor": english_cleaners}
+FRONT_ENDS: dict[str, Callable[[str], str]] = {"LJSpeechProcessor": english_cleaners,
+                                               "KSSProcessor": korean_cleaners}
 _ARPABET_SPAN = re.compile(r"(.*?)\{(.+?)\}(.*)")
 
 
