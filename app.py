@@ -41,21 +41,29 @@ VOICES = [(m.label["en"], m.name) for m in catalog.models("voice") if m.availabl
 SENTENCES = json.loads((ASSETS / "sentences.json").read_text(encoding="utf-8"))
 PHOTOS = sorted(str(p) for p in ASSETS.glob("*.jpg"))
 
-I18N = gr.I18n(
-    en={"synth_image": "Image", "synth_speech": "Speech", "synth_about": "About", "synth_photo": "Your photo",
-        "synth_style": "Style", "synth_restyle": "Restyle", "synth_compare": "Before / after", "synth_result": "Restyled (PNG)",
-        "synth_text": "Text", "synth_voice": "Voice", "synth_speak": "Speak", "synth_listen": "Listen", "synth_wav": "Complete WAV",
-        "synth_mel": "Mel spectrogram", "synth_alignment": "Attention alignment",
-        "synth_image_help": "Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
-        "synth_speech_help": "Type a few sentences, pick a voice, press **Speak**: the first sentence plays while "
-                       "the rest is made."},
-    ko={"synth_image": "이미지", "synth_speech": "음성", "synth_about": "소개", "synth_photo": "사진",
-        "synth_style": "스타일", "synth_restyle": "변환", "synth_compare": "변환 전 / 후", "synth_result": "변환 결과 (PNG)",
-        "synth_text": "문장", "synth_voice": "목소리", "synth_speak": "말하기", "synth_listen": "듣기", "synth_wav": "전체 WAV",
-        "synth_mel": "멜 스펙트로그램", "synth_alignment": "어텐션 정렬",
-        "synth_image_help": "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요.",
-        "synth_speech_help": "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장이 먼저 재생됩니다."},
-)
+LABELS = {
+    "synth_image": ("Image", "이미지"),
+    "synth_speech": ("Speech", "음성"),
+    "synth_about": ("About", "소개"),
+    "synth_photo": ("Your photo", "사진"),
+    "synth_style": ("Style", "스타일"),
+    "synth_restyle": ("Restyle", "변환"),
+    "synth_compare": ("Before / after", "변환 전 / 후"),
+    "synth_result": ("Restyled (PNG)", "변환 결과 (PNG)"),
+    "synth_text": ("Text", "문장"),
+    "synth_voice": ("Voice", "목소리"),
+    "synth_speak": ("Speak", "말하기"),
+    "synth_listen": ("Listen", "듣기"),
+    "synth_wav": ("Complete WAV", "전체 WAV"),
+    "synth_mel": ("Mel spectrogram", "멜 스펙트로그램"),
+    "synth_alignment": ("Attention alignment", "어텐션 정렬"),
+    "synth_image_help": ("Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
+                         "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요."),
+    "synth_speech_help": ("Type a few sentences, pick a voice, press **Speak**: the first sentence plays "
+                          "while the rest is made.",
+                          "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장이 먼저 재생됩니다."),
+}
+I18N = gr.I18n(en={k: en for k, (en, _) in LABELS.items()}, ko={k: ko for k, (_, ko) in LABELS.items()})
 
 
 class Upload(gr.Image):
@@ -121,7 +129,11 @@ def speak_streaming(text: str, voice: str):
     text = _checked(text)
     chunks = []
     with user_errors():
-        for chunk in MODELS.get(voice).stream(text):
+        model = MODELS.get(voice)
+        skipped = model.processor.unknown_characters(text)
+        if skipped:
+            gr.Warning(f"This voice cannot say {' '.join(skipped)}: skipped.")
+        for chunk in model.stream(text):
             chunks.append(chunk)
             if STREAMING:
                 pcm = (chunk.audio * 32767).astype(np.int16)

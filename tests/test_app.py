@@ -176,6 +176,15 @@ def test_browser_bad_inputs_end_in_messages(app_url, tmp_path):
         page.get_by_role("tab", name="Speech").click()
         page.locator("#speak").click()  # empty text
         assert "Type some text" in _toasts(page)
+        page.reload()
+
+        page.get_by_role("tab", name="Speech").click()
+        page.locator("#voice input").click()
+        page.get_by_role("option", name="Korean (KSS)").click()
+        page.locator("#text textarea").fill("안녕 hello")  # Latin lower case: not in the Korean voice
+        page.locator("#speak").click()
+        assert "cannot say e h l o" in _toasts(page)
+        page.locator("#wav a").first.wait_for(timeout=60000)  # and it still speaks the rest
         page.screenshot(path=ARTIFACTS / "bad-input.png")
         browser.close()
 

@@ -65,6 +65,13 @@ def test_korean_normalize_and_jamo():
     assert korean_cleaners("한글") == "\u1112\u1161\u11ab\u1100\u1173\u11af"
 
 
+def test_unknown_characters_are_reported(english, fixtures):
+    korean = TextProcessor.from_file(fixtures / "processors" / "kss.json")
+    assert korean.unknown_characters("안녕 hello ★") == ["e", "h", "l", "o", "★"]
+    assert english.unknown_characters("Hi {HH AH0} #1 & café") == ["#", "&"]
+    assert english.unknown_characters("Plain words, fine.") == []
+
+
 def test_unknown_front_end_is_named(fixtures):
     with pytest.raises(ConfigError, match=r"no front end for 'ThorstenProcessor'.*KSSProcessor.*LJSpeechProcessor"):
         TextProcessor.from_file(fixtures / "processors" / "thorsten.json")

@@ -66,3 +66,8 @@ class TextProcessor:
     def is_speakable(self, text: str) -> bool:
         """Whether `text` holds at least one letter, digit or phoneme this voice knows."""
         return any(self._id_to_symbol[i][-1].isalnum() for i in self.text_to_ids(text)[:-1])
+
+    def unknown_characters(self, text: str) -> list[str]:
+        """Characters of the cleaned text that this voice has no symbol for (they are skipped)."""
+        cleaned = self.clean(re.sub(r"\{.+?\}", " ", text))
+        return sorted({c for c in cleaned if c not in self.symbol_to_id and not c.isspace()})
