@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from synth.speech.checkpoint import Layout, read_h5_weights
+from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import MultiBandMelGANConfig, build, read_config
 
 MODEL_TYPES = ("multiband_melgan_generator",)
@@ -81,12 +81,7 @@ class MultiBandMelGAN:
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "MultiBandMelGAN":
-        from synth import hub
-
-        model_dir = hub.resolve(path_or_repo_id, revision=revision)
-        model = cls.from_config(model_dir)
-        model.set_weights(read_h5_weights(Path(model_dir) / "model.h5", model.weight_layout()))
-        return model
+        return load_pretrained(cls, path_or_repo_id, revision)
 
     def infer(self, mel) -> np.ndarray:
         """(B, frames, n_mels) or (frames, n_mels) -> (B, frames * hop) float32, unclipped."""

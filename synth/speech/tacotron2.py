@@ -16,7 +16,7 @@ import numpy as np
 import tensorflow as tf
 
 from synth.errors import ConfigError, TextError
-from synth.speech.checkpoint import Layout, read_h5_weights
+from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import Tacotron2Config, build, read_config
 
 ACTIVATIONS = {
@@ -49,6 +49,17 @@ def _activation(name: str):
     if name not in ACTIVATIONS:
         raise ConfigError(f"activation '{name}' is not supported; expected one of {sorted(ACTIVATIONS)}")
     return ACTIVATIONS[name]
+
+
+def _conv_bn_layout(prefix, count, kernel, channels, filters):
+    """Weights of a conv/batch-norm stack: (trainable ones in order, moving statistics)."""
+    weights, stats = [], []
+    for i in range(count):
+        p = f"{prefix}{i}/"
+        weights += [(p + "conv/kernel", (kernel, channels if i == 0 else filters, filters)),
+                    (p + "conv/bias", (filters,)), (p + "bn/gamma", (filters,)), (p + "bn/beta", (filters,))]
+        stats += [(p + "bn/moving_mean", (filters,)), (p + "bn/moving_variance", (filters,))]
+    return weights, stats
 
 
 def _conv_bn(x, w, prefix, mask):
@@ -95,21 +106,15 @@ class Tacotron2:
         c = self.config
         enc_units, dec_units = c.encoder_lstm_units, c.decoder_lstm_units
         memory = 2 * enc_units
-        encoder, stats = [
+        encoder = [
             ("encoder/embeddings/character_embeddings/weight", (c.vocab_size, c.embedding_hidden_size)),
             ("encoder/embeddings/LayerNorm/gamma", (c.embedding_hidden_size,)),
             ("encoder/embeddings/LayerNorm/beta", (c.embedding_hidden_size,)),
-        ], []
-        channels = c.embedding_hidden_size
-        for i in range(c.n_conv_encoder):
-            p = f"encoder/conv_batch_norm/{i}/"
-            encoder += [(p + "conv/kernel", (c.encoder_conv_kernel_sizes, channels, c.encoder_conv_filters)),
-                        (p + "conv/bias", (c.encoder_conv_filters,)),
-                        (p + "bn/gamma", (c.encoder_conv_filters,)),
-                        (p + "bn/beta", (c.encoder_conv_filters,))]
-            stats += [(p + "bn/moving_mean", (c.encoder_conv_filters,)),
-                      (p + "bn/moving_variance", (c.encoder_conv_filters,))]
-            channels = c.encoder_conv_filters
+        ]
+        convs, stats = _conv_bn_layout("encoder/conv_batch_norm/", c.n_conv_encoder, c.encoder_conv_kernel_sizes,
+                                       c.embedding_hidden_size, c.encoder_conv_filters)
+        encoder += convs
+        channels = c.encoder_conv_filters
         for direction in ("forward", "backward"):
             p = f"encoder/bilstm/{direction}_lstm/"
             encoder += [(p + "kernel", (channels, 4 * enc_units)),
@@ -145,18 +150,9 @@ class Tacotron2:
                     ("decoder_cell/stop_projection/kernel", (dec_units + frames, c.reduction_factor)),
                     ("decoder_cell/stop_projection/bias", (c.reduction_factor,))]
 
-        postnet, stats = [], []
-        channels = c.n_mels
-        for i in range(c.n_conv_postnet):
-            p = f"post_net/{i}/"
-            postnet += [(p + "conv/kernel", (c.postnet_conv_kernel_sizes, channels, c.postnet_conv_filters)),
-                        (p + "conv/bias", (c.postnet_conv_filters,)),
-                        (p + "bn/gamma", (c.postnet_conv_filters,)),
-                        (p + "bn/beta", (c.postnet_conv_filters,))]
-            stats += [(p + "bn/moving_mean", (c.postnet_conv_filters,)),
-                      (p + "bn/moving_variance", (c.postnet_conv_filters,))]
-            channels = c.postnet_conv_filters
-        projection = [("residual_projection/kernel", (channels, c.n_mels)),
+        postnet, stats = _conv_bn_layout("post_net/", c.n_conv_postnet, c.postnet_conv_kernel_sizes,
+                                         c.n_mels, c.postnet_conv_filters)
+        projection = [("residual_projection/kernel", (c.postnet_conv_filters, c.n_mels)),
                       ("residual_projection/bias", (c.n_mels,))]
         return [("encoder", encoder), ("decoder_cell", decoder),
                 ("post_net", postnet + stats), ("residual_projection", projection)]
@@ -183,12 +179,7 @@ class Tacotron2:
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "Tacotron2":
-        from synth import hub
-
-        model_dir = hub.resolve(path_or_repo_id, revision=revision)
-        model = cls.from_config(model_dir)
-        model.set_weights(read_h5_weights(Path(model_dir) / "model.h5", model.weight_layout()))
-        return model
+        return load_pretrained(cls, path_or_repo_id, revision)
 
     # -- inference --------------------------------------------------------------------
     def default_max_steps(self, length: int) -> int:
