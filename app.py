@@ -3,8 +3,8 @@
 UI wiring only: every model, file and figure comes from the `synth` package.
 Configuration (environment): GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default
 127.0.0.1:7860), SYNTH_PRELOAD (catalog names to load at start, comma-separated, or
-"all"), SYNTH_MAX_TEXT_CHARS (default 1000), SYNTH_MAX_SIDE (working image size,
-default 1024), SYNTH_MAX_FILE_SIZE (upload limit, default "20mb").
+"all"), SYNTH_MAX_TEXT_CHARS (default 1000), SYNTH_MAX_SIDE (working image size: longest
+side, default 1024 on a GPU, 512 on a CPU), SYNTH_MAX_FILE_SIZE (upload limit, default "20mb").
 """
 from __future__ import annotations
 
@@ -27,15 +27,16 @@ from synth.speech.voice import join
 log = logging.getLogger("synth.app")
 ASSETS = Path(__file__).parent / "assets"
 MAX_TEXT_CHARS = int(os.environ.get("SYNTH_MAX_TEXT_CHARS", "1000"))
-MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024"))
 MAX_FILE_SIZE = os.environ.get("SYNTH_MAX_FILE_SIZE", "20mb")
 DEVICE = device.setup()
+# Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
+MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if DEVICE.startswith("GPU") else "512"))
 CONCURRENCY = 2 if DEVICE.startswith("GPU") else 1  # one request at a time keeps a CPU responsive
 STREAMING = shutil.which("ffmpeg") is not None
 if not STREAMING:
     log.warning("ffmpeg not found on PATH: speech is returned whole instead of streamed")
 
-MODELS = serving.ModelCache()
+MODELS = serving.ModelCache(max_side=MAX_SIDE)
 STYLES = [(m.label["en"], m.name) for m in catalog.models("style") if m.available]
 VOICES = [(m.label["en"], m.name) for m in catalog.models("voice") if m.available]
 SENTENCES = json.loads((ASSETS / "sentences.json").read_text(encoding="utf-8"))
@@ -188,7 +189,8 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
                 restyle = gr.Button(I18N("synth_restyle"), variant="primary", elem_id="restyle")
                 gr.Examples(PHOTOS, inputs=[photo])
             with gr.Column():
-                comparison = gr.ImageSlider(label=I18N("synth_compare"), type="pil", interactive=False, elem_id="comparison")
+                comparison = gr.ImageSlider(label=I18N("synth_compare"), type="pil", interactive=False,
+                                            elem_id="comparison")
                 result = gr.Image(label=I18N("synth_result"), type="pil", format="png", interactive=False,
                                   buttons=["download", "fullscreen"], elem_id="result")
         restyle.click(stylize, [photo, style], result, api_name="stylize", concurrency_limit=CONCURRENCY
@@ -201,7 +203,8 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
             with gr.Column():
                 text = gr.Textbox(label=I18N("synth_text"), lines=4, max_length=MAX_TEXT_CHARS,
                                   placeholder="Type a sentence or two.", elem_id="text")
-                voice = gr.Dropdown(VOICES, value=VOICES[0][1] if VOICES else None, label=I18N("synth_voice"), elem_id="voice")
+                voice = gr.Dropdown(VOICES, value=VOICES[0][1] if VOICES else None, label=I18N("synth_voice"),
+                                    elem_id="voice")
                 unavailable = [f"{m.label['en']}: {m.unavailable}" for m in catalog.models("voice") if not m.available]
                 if unavailable:
                     gr.Markdown("Coming later: " + "; ".join(unavailable) + ".")
@@ -211,7 +214,8 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
                             example_labels=[f"{label}: {s[:50]}…" if len(s) > 50 else f"{label}: {s}"
                                             for label, s, _ in examples])
             with gr.Column():
-                player = gr.Audio(label=I18N("synth_listen"), streaming=STREAMING, autoplay=True, interactive=False, elem_id="player")
+                player = gr.Audio(label=I18N("synth_listen"), streaming=STREAMING, autoplay=True, interactive=False,
+                                  elem_id="player")
                 wav_file = gr.File(label=I18N("synth_wav"), interactive=False, elem_id="wav")
         mel_plot = gr.Plot(label=I18N("synth_mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("synth_alignment"), elem_id="alignment")

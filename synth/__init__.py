@@ -1,6 +1,13 @@
 """synth: CycleGAN image restyling and Tacotron2 + Multi-band MelGAN speech on TensorFlow."""
-from synth.errors import (CheckpointMismatch, ConfigError, ImageError, ModelUnavailable, SynthError,
-                          TextError, UnknownModel)
+from synth.errors import (
+                          CheckpointMismatch,
+                          ConfigError,
+                          ImageError,
+                          ModelUnavailable,
+                          SynthError,
+                          TextError,
+                          UnknownModel,
+)
 
 __version__ = "0.1.0"
 __all__ = ["CheckpointMismatch", "ConfigError", "ImageError", "ModelUnavailable", "SynthError",

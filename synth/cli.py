@@ -68,7 +68,8 @@ def _models(args) -> int:
     for model in catalog.models():
         cached = "yes" if hub.is_cached(model.name) else "no"
         note = model.label["en"] if model.available else f"unavailable: {model.unavailable}"
-        print(f"{model.name:<14} {model.task:<6} {model.language or '-':<5} {model.size_mb:>6.0f} MB  {cached:<7} {note}")
+        language = model.language or "-"
+        print(f"{model.name:<14} {model.task:<6} {language:<5} {model.size_mb:>6.0f} MB  {cached:<7} {note}")
     return 0
 
 

@@ -15,8 +15,12 @@ from pathlib import Path
 
 import huggingface_hub
 from huggingface_hub import constants
-from huggingface_hub.errors import (HfHubHTTPError, IncompleteSnapshotError, LocalEntryNotFoundError,
-                                    OfflineModeIsEnabled)
+from huggingface_hub.errors import (
+    HfHubHTTPError,
+    IncompleteSnapshotError,
+    LocalEntryNotFoundError,
+    OfflineModeIsEnabled,
+)
 
 from synth import catalog
 from synth.catalog import Repo

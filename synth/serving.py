@@ -14,13 +14,15 @@ from matplotlib.figure import Figure  # noqa: E402
 from synth import catalog, hub  # noqa: E402
 from synth.errors import ModelUnavailable  # noqa: E402
 from synth.image import Styler  # noqa: E402
+from synth.image.io import DEFAULT_MAX_SIDE  # noqa: E402
 from synth.speech import Voice  # noqa: E402
 
 
 class ModelCache:
     """Loads each catalog model at most once, however many requests ask at the same time."""
 
-    def __init__(self):
+    def __init__(self, max_side: int = DEFAULT_MAX_SIDE):
+        self.max_side = max_side  # working size of the stylers it loads
         self._models: dict[str, Voice | Styler] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
@@ -31,8 +33,10 @@ class ModelCache:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             if name not in self._models:
-                loader = Voice.from_pretrained if model.task == "voice" else Styler.from_pretrained
-                self._models[name] = loader(name)
+                if model.task == "voice":
+                    self._models[name] = Voice.from_pretrained(name)
+                else:
+                    self._models[name] = Styler.from_pretrained(name, max_side=self.max_side)
             return self._models[name]
 
     def preload(self, names: list[str]) -> list[str]:

@@ -16,7 +16,6 @@ os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["SYNTH_MAX_FILE_SIZE"] = "2mb"  # small, so the upload-size check is cheap to test
 
 import pytest  # noqa: E402
-
 from hubcache import build_cache  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -239,7 +239,7 @@ class Tacotron2:
         score_mask = tf.sequence_mask(lengths, time)
         prenet_act = _activation(c.prenet_activation)
         rate = float(c.prenet_dropout_rate)
-        n_frames, r = c.n_mels * c.reduction_factor, c.reduction_factor
+        r = c.reduction_factor
         dec_cells = [f"decoder_cell/decoder_lstms/lstm_cell_._{i}/" for i in range(c.n_lstm_decoder)]
 
         def step(t, frame, att, dec, context, cumulative, finished, steps, out_frames, out_stops, out_align):
