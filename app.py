@@ -194,7 +194,8 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
                 result = gr.Image(label=I18N("synth_result"), type="pil", format="png", interactive=False,
                                   buttons=["download", "fullscreen"], elem_id="result")
         restyle.click(stylize, [photo, style], result, api_name="stylize", concurrency_limit=CONCURRENCY
-                      ).then(compare, [photo, result], comparison, api_visibility="private")
+                      ).then(compare, [photo, result], comparison, api_name="compare",
+                             api_visibility="private")
 
     with gr.Tab(I18N("synth_speech")):
         gr.Markdown(I18N("synth_speech_help"))
@@ -220,7 +221,7 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
         mel_plot = gr.Plot(label=I18N("synth_mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("synth_alignment"), elem_id="alignment")
         speak_button.click(speak_streaming, [text, voice], [player, wav_file, mel_plot, alignment_plot],
-                           api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech")
+                           api_name="speak_streaming", api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
         api_speak = gr.Button(visible=False)
         api_speak.click(speak, [text, voice], [wav_file, mel_plot, alignment_plot], api_name="speak",
@@ -231,7 +232,7 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
 
     # Which models are missing, and how to get them, as of each page load.
     demo.load(lambda: (serving.status("style"), serving.status("voice")), None, [image_status, speech_status],
-              api_visibility="private")
+              api_name="status", api_visibility="private")
 
 
 def launch(**kwargs):

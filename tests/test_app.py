@@ -16,6 +16,8 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from synth.image import Styler
+
 ROOT = Path(__file__).parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
@@ -29,9 +31,19 @@ def app_url():
     sys.path.insert(0, str(ROOT))
     import app
 
-    _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    os.environ["SYNTH_PRELOAD"] = "horse2zebra, thorsten-de"  # one loads, one is unavailable: logged
+    try:
+        _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
+    finally:
+        del os.environ["SYNTH_PRELOAD"]
     yield url
     app.demo.close()
+
+
+def test_preload_loaded_before_first_request(app_url):
+    import app
+
+    assert isinstance(app.MODELS._models.get("horse2zebra"), Styler)
 
 
 @pytest.fixture(scope="module")
@@ -164,6 +176,13 @@ def test_browser_bad_inputs_end_in_messages(app_url, tmp_path):
         page.goto(app_url)
         page.locator("#restyle").click()  # no photo
         assert "Add a photo first" in _toasts(page)
+        page.reload()
+
+        fake = tmp_path / "holiday.jpg"
+        fake.write_text("this is not a photo\n" * 20)
+        page.locator("#photo input[type=file]").set_input_files(str(fake))
+        page.locator("#restyle").click()
+        assert "could not be read as an image" in _toasts(page)
         page.reload()
 
         big = tmp_path / "huge.jpg"
