@@ -92,7 +92,7 @@ def test_api_speak_bad_text(client, text, message):
 
 
 def test_api_unknown_voice_lists_valid_names(client):
-    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en', 'kss-ko'\]"):
+    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en', 'kss-ko', 'thorsten-de', 'synpaflex-fr'\]"):
         client.predict("Hello.", "klingon", api_name="/speak")
 
 

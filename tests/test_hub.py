@@ -19,8 +19,9 @@ def test_catalog_names_and_pins():
         assert model.label["en"] and model.label["ko"] and model.license and model.description
         for repo in model.repos.values():
             assert len(repo.revision) == 40 and int(repo.revision, 16) >= 0
-    assert [m.name for m in catalog.models("voice") if m.available] == ["ljspeech-en", "kss-ko"]
-    assert "not implemented" in catalog.get("thorsten-de").unavailable
+    assert [m.name for m in catalog.models("voice") if m.available] == [
+        "ljspeech-en", "kss-ko", "thorsten-de", "synpaflex-fr"]
+    assert "not implemented" in catalog.get("baker-zh").unavailable
 
 
 def test_catalog_voice_loads_from_cache_and_speaks():
@@ -66,8 +67,8 @@ def test_missing_model_offline_says_what_to_do():
 
 
 def test_unavailable_voice_and_unknown_names():
-    with pytest.raises(ModelUnavailable, match="thorsten-de.*german_cleaners"):
-        Voice.from_pretrained("thorsten-de")
+    with pytest.raises(ModelUnavailable, match="baker-zh.*pinyin"):
+        Voice.from_pretrained("baker-zh")
     with pytest.raises(UnknownModel, match="unknown-voice.*valid names: ljspeech-en, kss-ko"):
         hub.resolve("unknown-voice")
     with pytest.raises(UnknownModel, match="'horse2zebra' is a style model, not a voice"):

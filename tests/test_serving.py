@@ -29,15 +29,16 @@ def test_model_cache_loads_each_model_once_across_threads(monkeypatch):
 
 
 def test_preload_reports_what_it_could_not_load():
-    problems = serving.ModelCache().preload(["horse2zebra", "thorsten-de", "nope"])
-    assert len(problems) == 2
-    assert "german_cleaners" in problems[0] and "valid names" in problems[1]
+    problems = serving.ModelCache().preload(["horse2zebra", "baker-zh", "thorsten-de", "nope"])
+    assert len(problems) == 3
+    assert "pinyin" in problems[0] and "synth download thorsten-de" in problems[1] and "valid names" in problems[2]
 
 
 def test_status_lists_downloaded_and_missing(tmp_path):
     assert "`horse2zebra`) is downloaded" in serving.status("style")
     text = serving.status("voice")
-    assert "`ljspeech-en`) is downloaded" in text and "thorsten" not in text  # unavailable ones are not offered
+    assert "`ljspeech-en`) is downloaded" in text and "`thorsten-de`) is not downloaded yet" in text
+    assert "baker" not in text  # unavailable ones are not offered
 
 
 def test_figures_have_the_data_shapes():

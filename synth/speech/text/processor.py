@@ -8,11 +8,17 @@ from typing import Callable
 
 from synth.errors import ConfigError
 from synth.speech.text.english import english_cleaners
+from synth.speech.text.french import basic_cleaners
+from synth.speech.text.german import german_cleaners
 from synth.speech.text.korean import korean_cleaners
 
 # processor_name in processor.json -> the cleaner that voice was trained on.
-FRONT_ENDS: dict[str, Callable[[str], str]] = {"LJSpeechProcessor": english_cleaners,
-                                               "KSSProcessor": korean_cleaners}
+FRONT_ENDS: dict[str, Callable[[str], str]] = {
+    "LJSpeechProcessor": english_cleaners,
+    "KSSProcessor": korean_cleaners,
+    "ThorstenProcessor": german_cleaners,
+    "SynpaflexProcessor": basic_cleaners,
+}
 _ARPABET_SPAN = re.compile(r"(.*?)\{(.+?)\}(.*)")
 
 
