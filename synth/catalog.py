@@ -69,8 +69,8 @@ MODELS: dict[str, Model] = {m.name: m for m in [
     _voice("baker-zh", "zh", "Mandarin (Baker)", "중국어 (Baker)",
            "tts-tacotron2-baker-ch", "c325a6eeac61b20250b0a28b9a3bd9526df105a2",
            "tts-mb_melgan-baker-ch", "14292f026b09d55e84a7e1a26b1c21b9bc84cf57", 24000,
-           "A female Mandarin speaker (Databaker corpus): Tacotron2 + Multi-band MelGAN.",
-           vocoder_mb=7.54, unavailable="the Mandarin pinyin front end is not implemented yet"),
+           "A female Mandarin speaker (Databaker corpus): Tacotron2 + Multi-band MelGAN. Chinese "
+           "characters only: digits and Latin letters are skipped.", vocoder_mb=7.54),
     Model("horse2zebra", "style", {"en": "Horse → zebra", "ko": "말 → 얼룩말"}, "",
           {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b",
                              SAVEDMODEL_FILES, 47.2)},

@@ -31,7 +31,7 @@ def app_url():
     sys.path.insert(0, str(ROOT))
     import app
 
-    os.environ["SYNTH_PRELOAD"] = "horse2zebra, thorsten-de"  # one loads, one is unavailable: logged
+    os.environ["SYNTH_PRELOAD"] = "horse2zebra, thorsten-de"  # one loads, one is not cached: logged
     try:
         _, url, _ = app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=free_port(), quiet=True)
     finally:
@@ -92,7 +92,8 @@ def test_api_speak_bad_text(client, text, message):
 
 
 def test_api_unknown_voice_lists_valid_names(client):
-    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en', 'kss-ko', 'thorsten-de', 'synpaflex-fr'\]"):
+    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en', 'kss-ko', 'thorsten-de', "
+                                          r"'synpaflex-fr', 'baker-zh'\]"):
         client.predict("Hello.", "klingon", api_name="/speak")
 
 

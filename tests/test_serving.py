@@ -1,9 +1,10 @@
+import dataclasses
 import threading
 import time
 
 import numpy as np
 
-from synth import serving
+from synth import catalog, serving
 from synth.image import Styler
 
 
@@ -29,15 +30,17 @@ def test_model_cache_loads_each_model_once_across_threads(monkeypatch):
 
 
 def test_preload_reports_what_it_could_not_load():
-    problems = serving.ModelCache().preload(["horse2zebra", "baker-zh", "thorsten-de", "nope"])
-    assert len(problems) == 3
-    assert "pinyin" in problems[0] and "synth download thorsten-de" in problems[1] and "valid names" in problems[2]
+    problems = serving.ModelCache().preload(["horse2zebra", "thorsten-de", "nope"])
+    assert len(problems) == 2
+    assert "synth download thorsten-de" in problems[0] and "valid names" in problems[1]
 
 
-def test_status_lists_downloaded_and_missing(tmp_path):
+def test_status_lists_downloaded_and_missing(monkeypatch):
     assert "`horse2zebra`) is downloaded" in serving.status("style")
+    monkeypatch.setitem(catalog.MODELS, "baker-zh", dataclasses.replace(catalog.get("baker-zh"), unavailable="why"))
     text = serving.status("voice")
     assert "`ljspeech-en`) is downloaded" in text and "`thorsten-de`) is not downloaded yet" in text
+    assert "synth download thorsten-de" in text
     assert "baker" not in text  # unavailable ones are not offered
 
 

@@ -8,7 +8,7 @@ from synth.speech.text.english import english_cleaners
 from synth.speech.text.korean import korean_cleaners, normalize, read_number
 
 # Cases deliberately treated differently from the reference: none. All 300 cases of each
-# of English, Korean, German and French in text_cases.json give the reference's ids exactly.
+# of English, Korean, German, French and Mandarin in text_cases.json give the reference's ids.
 DIFFERENT_ON_PURPOSE: set[str] = set()
 
 
@@ -20,7 +20,8 @@ def english():
 
 
 @pytest.mark.parametrize("language, processor", [("english", "ljspeech.json"), ("korean", "kss.json"),
-                                                 ("german", "thorsten.json"), ("french", "synpaflex.json")])
+                                                 ("german", "thorsten.json"), ("french", "synpaflex.json"),
+                                                 ("chinese", "baker.json")])
 def test_ids_match_reference(fixtures, language, processor):
     front_end = TextProcessor.from_file(fixtures / "processors" / processor)
     cases = [c for c in json.loads((fixtures / "text_cases.json").read_text())[language] if "error" not in c]
@@ -74,6 +75,13 @@ def test_unknown_characters_are_reported(english, fixtures):
     assert english.unknown_characters("Plain words, fine.") == []
 
 
+def test_mandarin_phonemes_and_skipped_characters(fixtures):
+    mandarin = TextProcessor.from_file(fixtures / "processors" / "baker.json")
+    assert mandarin.clean("你好，世界") == ["sil", "n", "i3", "#0", "h", "ao3", "#0", "sh", "iii4", "#0", "j", "ie4", "sil"]
+    assert mandarin.unknown_characters("2023年 ok") == ["0", "2", "3", "k", "o"]
+    assert not mandarin.is_speakable("123!") and mandarin.is_speakable("好")
+
+
 def test_unknown_front_end_is_named(fixtures):
-    with pytest.raises(ConfigError, match=r"no front end for 'BakerProcessor'.*KSSProcessor.*LJSpeechProcessor"):
-        TextProcessor.from_file(fixtures / "processors" / "baker.json")
+    with pytest.raises(ConfigError, match=r"no front end for 'LibriTTSProcessor'.*BakerProcessor.*LJSpeechProcessor"):
+        TextProcessor({"processor_name": "LibriTTSProcessor", "symbol_to_id": {"eos": 1}})

@@ -19,8 +19,9 @@ MAX_TEXT_CHARS = 5000      # a few minutes of speech; the app sets its own, lowe
 MAX_SENTENCE_CHARS = 200   # Tacotron2 attention drifts on longer inputs: split them
 PAUSE_SECONDS = 0.25       # silence between sentences
 BATCH_SIZE = 8             # sentences decoded together
-_SENTENCE_END = re.compile(r"(?<=[.!?;:。！？])\s+")
-_CLAUSE_END = re.compile(r"(?<=[,，、])\s+")
+# Western sentence ends need a space after them ("3.5" is no end); CJK ones do not.
+_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*")
+_CLAUSE_END = re.compile(r"(?<=[,])\s+|(?<=[，、])\s*")
 
 
 @dataclasses.dataclass
