@@ -22,6 +22,7 @@ def test_split_sentences():
     assert split_sentences("Hello there. How are you?  Fine!") == ["Hello there.", "How are you?", "Fine!"]
     assert split_sentences("It costs 3.5 dollars.") == ["It costs 3.5 dollars."]
     assert split_sentences("你好。今天天气很好！") == ["你好。", "今天天气很好！"]
+    assert split_sentences("好" * 250, max_chars=100) == ["好" * 100, "好" * 100, "好" * 50]
     long = ", ".join(["word " * 10] * 8)
     pieces = split_sentences(long, max_chars=120)
     assert all(len(p) <= 120 for p in pieces) and len(pieces) > 1

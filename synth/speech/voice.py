@@ -55,12 +55,14 @@ class Speech:
 
 
 def split_sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[str]:
-    """Sentences, with any longer than `max_chars` cut at clauses, then at words."""
+    """Sentences, with any longer than `max_chars` cut at clauses, then at words (or, in
+    scripts written without spaces, every `max_chars` characters)."""
     pieces = []
     for sentence in _SENTENCE_END.split(" ".join(text.split())):
         parts = [sentence] if len(sentence) <= max_chars else _CLAUSE_END.split(sentence)
         for part in parts:
             words, current = part.split(" "), ""
+            words = [w[i:i + max_chars] for w in words for i in range(0, max(len(w), 1), max_chars)]
             for word in words:
                 if current and len(current) + 1 + len(word) > max_chars:
                     pieces.append(current)
