@@ -144,7 +144,7 @@ def test_batch_equals_single_items(fixtures):
         np.testing.assert_allclose(batch.mel[i, :n], alone.mel[0], atol=1e-4)
         np.testing.assert_allclose(batch.mel_before[i, :n], alone.mel_before[0], atol=1e-4)
         np.testing.assert_allclose(batch.alignment[i, :len(ids), :n], alone.alignment[0], atol=1e-4)
-        assert not batch.mel[i, n:].any()  # past its own stop an item is silent
+        assert not batch.mel[i, n:].any() and not batch.alignment[i, :, n:].any()  # past its own stop: nothing
 
 
 def test_padded_batch_with_lengths_matches_list(fixtures):

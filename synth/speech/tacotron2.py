@@ -294,7 +294,8 @@ class Tacotron2:
         out_mask = tf.sequence_mask(frame_lengths, total, dtype=tf.float32)[:, :, None]
         mel_before = tf.reshape(tf.transpose(out_frames.stack(), [1, 0, 2]), [batch, total, c.n_mels]) * out_mask
         stop = tf.reshape(tf.transpose(out_stops.stack(), [1, 0, 2]), [batch, total])
-        alignment = tf.transpose(out_align.stack(), [1, 2, 0])
+        step_mask = tf.sequence_mask(steps, out_align.size(), dtype=tf.float32)[:, None, :]
+        alignment = tf.transpose(out_align.stack(), [1, 2, 0]) * step_mask
         x = mel_before
         for i in range(c.n_conv_postnet):
             x = _conv_bn(x, w, f"post_net/{i}/", out_mask)
