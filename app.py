@@ -14,6 +14,7 @@ import logging
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import gradio as gr
@@ -37,6 +38,7 @@ if not STREAMING:
     log.warning("ffmpeg not found on PATH: speech is returned whole instead of streamed")
 
 MODELS = serving.ModelCache(max_side=MAX_SIDE)
+WAV_DIR = Path(tempfile.mkdtemp(prefix="synth-wav-"))
 STYLES = [(m.label["en"], m.name) for m in catalog.models("style") if m.available]
 VOICES = [(m.label["en"], m.name) for m in catalog.models("voice") if m.available]
 SENTENCES = json.loads((ASSETS / "sentences.json").read_text(encoding="utf-8"))
@@ -113,7 +115,10 @@ def _checked(text: str | None) -> str:
 
 
 def _outputs(speech):
-    path = Path(tempfile.mkdtemp(prefix="synth-")) / "speech.wav"
+    for old in WAV_DIR.iterdir():  # Gradio serves copies from its own cache; ours live an hour
+        if time.time() - old.stat().st_mtime > 3600:
+            shutil.rmtree(old, ignore_errors=True)
+    path = Path(tempfile.mkdtemp(dir=WAV_DIR)) / "speech.wav"
     speech.write(path)
     return str(path), serving.mel_figure(speech.mel), serving.alignment_figure(speech.alignments)
 
@@ -175,7 +180,7 @@ the networks on current TensorFlow to load them.
 """
 
 
-with gr.Blocks(title="synth: image and speech synthesis") as demo:
+with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 3600)) as demo:
     gr.Markdown("# synth\nDeep-learning image restyling and speech synthesis, on "
                 + ("the GPU" if DEVICE.startswith("GPU") else "the CPU") + ".")
     with gr.Tab(I18N("synth_image")):
@@ -221,7 +226,8 @@ with gr.Blocks(title="synth: image and speech synthesis") as demo:
         mel_plot = gr.Plot(label=I18N("synth_mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("synth_alignment"), elem_id="alignment")
         speak_button.click(speak_streaming, [text, voice], [player, wav_file, mel_plot, alignment_plot],
-                           api_name="speak_streaming", api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech")
+                           api_name="speak_streaming", api_visibility="private", concurrency_limit=CONCURRENCY,
+                           concurrency_id="speech")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
         api_speak = gr.Button(visible=False)
         api_speak.click(speak, [text, voice], [wav_file, mel_plot, alignment_plot], api_name="speak",
