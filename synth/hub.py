@@ -88,12 +88,13 @@ def _repos(name_or_path: str, revision: str | None) -> dict[str, Repo] | Path:
                        f"name; valid names: {', '.join(catalog.MODELS)}")
 
 
-def resolve(name_or_path: str, revision: str | None = None) -> Path:
-    """Local directory holding the model. For a catalog voice: its text-to-mel repo."""
+def resolve(name_or_path: str, revision: str | None = None, role: str | None = None) -> Path:
+    """Local directory holding the model. A catalog voice has two repos: `role` picks
+    "text_to_mel" (the default) or "vocoder"."""
     repos = _repos(name_or_path, revision)
     if isinstance(repos, Path):
         return repos
-    repo = repos.get("text_to_mel") or next(iter(repos.values()))
+    repo = repos.get(role or "text_to_mel") or next(iter(repos.values()))
     return _snapshot(name_or_path, repo)
 
 

@@ -11,7 +11,7 @@ from PIL import Image
 from synth import catalog, hub
 from synth.errors import ModelUnavailable, UnknownModel
 from synth.image import Styler
-from synth.speech import Tacotron2, Voice
+from synth.speech import MultiBandMelGAN, Tacotron2, Voice
 
 
 def test_catalog_names_and_pins():
@@ -47,6 +47,12 @@ def test_mandarin_voice_speaks_at_24_khz():
 def test_catalog_style_loads_from_cache_and_runs():
     styler = Styler.from_pretrained("horse2zebra")
     assert styler.stylize(Image.new("RGB", (64, 48), "brown")).size == (64, 48)
+
+
+def test_models_by_catalog_name_pick_their_repo():
+    assert Tacotron2.from_pretrained("baker-zh").config.reduction_factor == 2
+    vocoder = MultiBandMelGAN.from_pretrained("baker-zh")
+    assert vocoder.hop_size == 300 and vocoder.sample_rate == 24000
 
 
 def test_repo_id_with_full_sha_and_local_dir(fixtures):

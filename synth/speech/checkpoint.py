@@ -60,7 +60,7 @@ def load_pretrained(model_class, path_or_repo_id: str, revision: str | None = No
     """`model_class` built from the directory's config.yml and filled from its model.h5."""
     from synth import hub
 
-    model_dir = hub.resolve(path_or_repo_id, revision=revision)
+    model_dir = hub.resolve(path_or_repo_id, revision=revision, role=model_class.HUB_ROLE)
     model = model_class.from_config(model_dir)
     model.set_weights(read_h5_weights(Path(model_dir) / "model.h5", model.weight_layout()))
     return model

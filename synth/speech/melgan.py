@@ -30,6 +30,7 @@ def pqmf_synthesis_filter(subbands: int, taps: int, cutoff_ratio: float, beta: f
 
 class MultiBandMelGAN:
     """Mel (B, frames, 80) -> waveform (B, frames * hop). Build from config, then load."""
+    HUB_ROLE = "vocoder"  # which repo of a catalog voice holds it
 
     def __init__(self, config: MultiBandMelGANConfig, sample_rate: int | None = None):
         self.config = config

@@ -92,6 +92,7 @@ def _lstm_sequence(x, kernel, recurrent, bias):
 
 class Tacotron2:
     """Text ids -> mel spectrogram. Build from a config, then `set_weights` or load."""
+    HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
 
     def __init__(self, config: Tacotron2Config):
         self.config = config
