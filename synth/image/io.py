@@ -95,7 +95,7 @@ def to_model_input(rgb: np.ndarray) -> np.ndarray:
     pad_h = max(MIN_SIDE, -(-height // 4) * 4) - height
     pad_w = max(MIN_SIDE, -(-width // 4) * 4) - width
     x = rgb.astype(np.float32) / 127.5 - 1.0
-    return np.pad(x, [(0, pad_h), (0, pad_w), (0, 0)], mode="symmetric")
+    return np.pad(x, [(0, pad_h), (0, pad_w), (0, 0)], mode="reflect")
 
 
 def from_model_output(y: np.ndarray, height: int, width: int) -> Image.Image:
