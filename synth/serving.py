@@ -12,7 +12,7 @@ import numpy as np  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from synth import catalog, hub  # noqa: E402
-from synth.errors import ModelUnavailable  # noqa: E402
+from synth.errors import SynthError  # noqa: E402
 from synth.image import Styler  # noqa: E402
 from synth.image.io import DEFAULT_MAX_SIDE  # noqa: E402
 from synth.speech import Voice  # noqa: E402
@@ -45,7 +45,7 @@ class ModelCache:
         for name in names:
             try:
                 self.get(name)
-            except (ModelUnavailable, KeyError) as e:
+            except SynthError as e:  # missing, unknown or broken: say so, start anyway
                 problems.append(str(e))
         return problems
 

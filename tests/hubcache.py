@@ -59,7 +59,8 @@ def sources(name: str) -> dict[str, Path]:
         made = Path(tempfile.mkdtemp(prefix="synth-kss-"))
         return {"text_to_mel": tiny_voice(made, "kss", "kss.json"), "vocoder": vocoder}
     if name == "baker-zh":
-        return {"text_to_mel": FIXTURES / "tts_tiny_r2" / "tacotron2", "vocoder": FIXTURES / "tts_tiny_r2" / "mb_melgan"}
+        return {"text_to_mel": FIXTURES / "tts_tiny_r2" / "tacotron2",
+                "vocoder": FIXTURES / "tts_tiny_r2" / "mb_melgan"}
     if name == "horse2zebra":
         return {"generator": FIXTURES / "cyclegan_keras_tiny" / "savedmodel"}
     raise KeyError(name)

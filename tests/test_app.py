@@ -8,7 +8,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import numpy as np
 import pytest
 import soundfile as sf
 from conftest import free_port
@@ -92,7 +91,8 @@ def test_api_speak_bad_text(client, text, message):
 
 
 def test_api_unknown_voice_lists_valid_names(client):
-    with pytest.raises(AppError, match=r"klingon is not in the list of choices: \['ljspeech-en', 'kss-ko', 'thorsten-de', "
+    with pytest.raises(AppError, match=r"klingon is not in the list of choices: "
+                                          r"\['ljspeech-en', 'kss-ko', 'thorsten-de', "
                                           r"'synpaflex-fr', 'baker-zh'\]"):
         client.predict("Hello.", "klingon", api_name="/speak")
 
@@ -245,4 +245,17 @@ def test_app_without_models_says_how_to_get_them(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
-    assert not np.isnan(port)
+
+
+def test_without_ffmpeg_speech_comes_whole(tmp_path):
+    """No ffmpeg on PATH: one log line, no streaming, and the player still gets the WAV."""
+    script = ("import app, soundfile as sf\n"
+              "outputs = list(app.speak_streaming('Hello there.', 'ljspeech-en'))\n"
+              "player, wav = outputs[-1][0], outputs[-1][1]\n"
+              "print(app.STREAMING, len(outputs), player == wav, sf.info(wav).samplerate)\n")
+    env = dict(os.environ, PATH=str(Path(sys.executable).parent))
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-4:] == ["False", "1", "True", "22050"]
+    assert "ffmpeg not found on PATH" in result.stderr

@@ -77,7 +77,8 @@ def test_unknown_characters_are_reported(english, fixtures):
 
 def test_mandarin_phonemes_and_skipped_characters(fixtures):
     mandarin = TextProcessor.from_file(fixtures / "processors" / "baker.json")
-    assert mandarin.clean("你好，世界") == ["sil", "n", "i3", "#0", "h", "ao3", "#0", "sh", "iii4", "#0", "j", "ie4", "sil"]
+    assert mandarin.clean("你好，世界") == ["sil", "n", "i3", "#0", "h", "ao3", "#0", "sh", "iii4", "#0", "j", "ie4",
+                                         "sil"]
     assert mandarin.unknown_characters("2023年 ok") == ["0", "2", "3", "k", "o"]
     assert not mandarin.is_speakable("123!") and mandarin.is_speakable("好")
 

@@ -15,6 +15,7 @@ import tensorflow as tf
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
+from synth import hub
 from synth.errors import CheckpointMismatch, ConfigError
 from synth.image.generator import Generator, GeneratorConfig
 
@@ -91,8 +92,6 @@ class SavedModelGenerator:
 
 def load_generator(path_or_repo_id: str, revision: str | None = None):
     """Native dir, keras-io-style SavedModel (native port, any size), else its fixed-size signature."""
-    from synth import hub
-
     directory = Path(hub.resolve(path_or_repo_id, revision=revision))
     if (directory / NATIVE_CONFIG).is_file() and (directory / NATIVE_WEIGHTS).is_file():
         return load_native(directory)

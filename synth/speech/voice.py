@@ -8,6 +8,7 @@ from typing import Iterator
 
 import numpy as np
 
+from synth import hub
 from synth.errors import TextError
 from synth.speech.melgan import MultiBandMelGAN
 from synth.speech.tacotron2 import Tacotron2
@@ -86,8 +87,6 @@ class Voice:
     def from_pretrained(cls, name_or_path: str, vocoder: str | None = None,
                         revision: str | None = None) -> "Voice":
         """A catalog voice name, or a Tacotron2 directory/repo plus `vocoder`."""
-        from synth import hub
-
         text_to_mel, vocoder_dir = hub.resolve_voice(name_or_path, vocoder, revision=revision)
         return cls(Tacotron2.from_pretrained(str(text_to_mel)),
                    MultiBandMelGAN.from_pretrained(str(vocoder_dir)),

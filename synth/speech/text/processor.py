@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 from typing import Callable, Sequence
 
+from synth import hub
 from synth.errors import ConfigError
 from synth.speech.text.english import english_cleaners
 from synth.speech.text.french import basic_cleaners
@@ -50,8 +51,6 @@ class TextProcessor:
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "TextProcessor":
-        from synth import hub
-
         return cls.from_file(Path(hub.resolve(path_or_repo_id, revision=revision)) / "processor.json")
 
     def clean(self, text: str) -> Sequence[str]:
