@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -7,9 +8,11 @@ from synth.speech import TextProcessor
 from synth.speech.text.english import english_cleaners
 from synth.speech.text.korean import korean_cleaners, normalize, read_number
 
-# Cases deliberately treated differently from the reference: none. All 300 cases of each
-# of English, Korean, German, French and Mandarin in text_cases.json give the reference's ids.
-DIFFERENT_ON_PURPOSE: set[str] = set()
+# Cases deliberately treated differently from the reference: French and Mandarin texts with
+# digits. Their reference front ends dropped digits; ours read numbers aloud
+# (tests/test_numbers.py), so those cases are left out of the comparison. Every other case of
+# each language in text_cases.json gives the reference's ids.
+DIFFERENT_ON_PURPOSE = {"french", "chinese"}  # languages whose cases with digits are left out
 
 
 @pytest.fixture(scope="module")
@@ -19,16 +22,18 @@ def english():
     return TextProcessor.from_file(FIXTURES / "processors" / "ljspeech.json")
 
 
-@pytest.mark.parametrize("language, processor", [("english", "ljspeech.json"), ("korean", "kss.json"),
-                                                 ("german", "thorsten.json"), ("french", "synpaflex.json"),
-                                                 ("chinese", "baker.json")])
-def test_ids_match_reference(fixtures, language, processor):
+@pytest.mark.parametrize("language, processor, compared", [
+    ("english", "ljspeech.json", 300), ("korean", "kss.json", 300), ("german", "thorsten.json", 300),
+    ("french", "synpaflex.json", 72), ("chinese", "baker.json", 226),  # the cases without digits
+])
+def test_ids_match_reference(fixtures, language, processor, compared):
     front_end = TextProcessor.from_file(fixtures / "processors" / processor)
     cases = [c for c in json.loads((fixtures / "text_cases.json").read_text())[language] if "error" not in c]
     assert len(cases) == 300
-    matching = [c for c in cases if c["text"] in DIFFERENT_ON_PURPOSE or front_end.text_to_ids(c["text"]) == c["ids"]]
-    assert len(matching) / len(cases) >= 0.99
-    assert len(matching) == len(cases)
+    if language in DIFFERENT_ON_PURPOSE:
+        cases = [c for c in cases if not re.search("[0-9]", c["text"])]
+    assert len(cases) == compared
+    assert [c["text"] for c in cases if front_end.text_to_ids(c["text"]) != c["ids"]] == []
 
 
 @pytest.mark.parametrize("text, cleaned", [
@@ -68,19 +73,19 @@ def test_korean_normalize_and_jamo():
     assert korean_cleaners("한글") == "\u1112\u1161\u11ab\u1100\u1173\u11af"
 
 
-def test_unknown_characters_are_reported(english, fixtures):
+def test_unspeakable_characters_are_reported(english, fixtures):
     korean = TextProcessor.from_file(fixtures / "processors" / "kss.json")
-    assert korean.unknown_characters("안녕 hello ★") == ["e", "h", "l", "o", "★"]
-    assert english.unknown_characters("Hi {HH AH0} #1 & café") == ["#", "&"]
-    assert english.unknown_characters("Plain words, fine.") == []
+    assert korean.unspeakable("안녕 hello ★") == ["e", "h", "l", "o", "★"]
+    assert english.unspeakable("Hi {HH AH0} #1 & café") == ["#", "&"]
+    assert english.unspeakable("Plain words, fine. \"Quoted\" (bracketed) — dashed; ok?") == []
 
 
 def test_mandarin_phonemes_and_skipped_characters(fixtures):
     mandarin = TextProcessor.from_file(fixtures / "processors" / "baker.json")
     assert mandarin.clean("你好，世界") == ["sil", "n", "i3", "#0", "h", "ao3", "#0", "sh", "iii4", "#0", "j", "ie4",
                                          "sil"]
-    assert mandarin.unknown_characters("2023年 ok") == ["0", "2", "3", "k", "o"]
-    assert not mandarin.is_speakable("123!") and mandarin.is_speakable("好")
+    assert mandarin.unspeakable("2023年 ok，好。") == ["k", "o"]  # digits are read: 二零二三年
+    assert not mandarin.is_speakable("ok!") and mandarin.is_speakable("123") and mandarin.is_speakable("好")
 
 
 def test_unknown_front_end_is_named(fixtures):
