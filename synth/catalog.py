@@ -5,17 +5,35 @@ import dataclasses
 
 from synth.errors import UnknownModel
 
-VOICE_FILES = ("config.yml", "model.h5", "processor.json")
-VOCODER_FILES = ("config.yml", "model.h5")
-SAVEDMODEL_FILES = ("saved_model.pb", "keras_metadata.pb", "variables/*")
+# The files each loader reads, each name written here only: this module imports no
+# TensorFlow, so `synth download` and `synth models` know what to fetch before TensorFlow
+# loads. The loaders (speech/checkpoint.py, speech/text/processor.py, image/loaders.py)
+# import these names.
+CONFIG_YML, MODEL_H5 = "config.yml", "model.h5"                     # Tacotron2, MultiBandMelGAN
+PROCESSOR_JSON = "processor.json"                                    # TextProcessor
+NATIVE_CONFIG, NATIVE_WEIGHTS = "config.json", "model.safetensors"   # Generator, our format
+SAVED_MODEL, SAVED_VARIABLES = "saved_model.pb", "variables"         # Generator, Keras-2 SavedModel
+
+# What a loader needs: sets of file patterns (as in snapshot_download's allow_patterns), any
+# one of which is enough; a generator comes in either of two formats.
+FileSets = tuple[tuple[str, ...], ...]
+CHECKPOINT_FILES: FileSets = ((CONFIG_YML, MODEL_H5),)
+PROCESSOR_FILES: FileSets = ((PROCESSOR_JSON,),)
+GENERATOR_FILES: FileSets = ((NATIVE_CONFIG, NATIVE_WEIGHTS), (SAVED_MODEL, f"{SAVED_VARIABLES}/*"))
+# role -> what a repo in that role holds for us (a voice's text-to-mel repo also holds the
+# symbol table its TextProcessor reads).
+ROLE_FILES: dict[str, FileSets] = {
+    "text_to_mel": ((CONFIG_YML, MODEL_H5, PROCESSOR_JSON),),
+    "vocoder": CHECKPOINT_FILES,
+    "generator": GENERATOR_FILES,
+}
 
 
 @dataclasses.dataclass(frozen=True)
 class Repo:
-    """One Hub repository at a pinned revision, and the files our loader reads from it."""
+    """One Hub repository at a pinned revision (its role in a Model says which files we read)."""
     repo_id: str
     revision: str
-    files: tuple[str, ...]
     size_mb: float
 
 
@@ -43,8 +61,8 @@ class Model:
 def _voice(name, language, label_en, label_ko, t2m, t2m_sha, voc, voc_sha, rate, description,
            vocoder_mb=10.2, unavailable=None):
     return Model(name, "voice", {"en": label_en, "ko": label_ko}, language,
-                 {"text_to_mel": Repo(f"tensorspeech/{t2m}", t2m_sha, VOICE_FILES, 128.0),
-                  "vocoder": Repo(f"tensorspeech/{voc}", voc_sha, VOCODER_FILES, vocoder_mb)},
+                 {"text_to_mel": Repo(f"tensorspeech/{t2m}", t2m_sha, 128.0),
+                  "vocoder": Repo(f"tensorspeech/{voc}", voc_sha, vocoder_mb)},
                  "Apache-2.0", description, rate, unavailable)
 
 
@@ -72,8 +90,7 @@ MODELS: dict[str, Model] = {m.name: m for m in [
            "A female Mandarin speaker (Databaker corpus): Tacotron2 + Multi-band MelGAN. Chinese "
            "characters only: digits and Latin letters are skipped.", vocoder_mb=7.54),
     Model("horse2zebra", "style", {"en": "Horse → zebra", "ko": "말 → 얼룩말"}, "",
-          {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b",
-                             SAVEDMODEL_FILES, 47.2)},
+          {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b", 47.2)},
           "CC0-1.0", "CycleGAN ResNet-9 generator from the keras.io example, trained on horse "
                      "and zebra photos: paints zebra stripes on horses."),
 ]}

@@ -17,12 +17,34 @@ class TextError(SynthError, ValueError):
     """Text that cannot be spoken: empty, too long, or nothing speakable in it."""
 
 
+class OptionError(SynthError, ValueError):
+    """A per-call option out of its range (speed, max_steps, ...)."""
+
+
 class ImageError(SynthError, ValueError):
     """An upload that is not a usable image (corrupt, too large, unknown format)."""
 
 
 class ModelUnavailable(SynthError, OSError):
-    """A model's files are neither at hand nor downloadable right now."""
+    """A model's files are neither at hand nor downloadable right now.
+
+    str() is the terminal's message (it may advise `synth download NAME`); a web page words
+    its own sentence from the fields: `model` (the name asked for), `repo` and `revision`
+    (the Hub repository concerned, when there is one) and `reason`, one of REASONS:
+    offline (HF_HUB_OFFLINE=1 and not cached), unreachable (the Hub did not answer and it is
+    not cached), not_found (no such repo, revision or files on the Hub), denied (401/403:
+    private, gated or a bad token), incomplete (a download stopped before the end),
+    not_cached (local_files_only and not cached), unavailable (listed, not usable yet).
+    """
+
+    REASONS = ("offline", "unreachable", "not_found", "denied", "incomplete", "not_cached", "unavailable")
+
+    def __init__(self, message: str, *, model: str | None = None, repo: str | None = None,
+                 revision: str | None = None, reason: str | None = None):
+        if reason is not None and reason not in self.REASONS:
+            raise ValueError(f"unknown reason {reason!r}; expected one of {self.REASONS}")
+        super().__init__(message)
+        self.model, self.repo, self.revision, self.reason = model, repo, revision, reason
 
 
 class UnknownModel(SynthError, KeyError):

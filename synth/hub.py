@@ -1,131 +1,258 @@
 """The only module that touches the network: model names -> local directories.
 
-A local directory is used as it is; a catalog name maps to its repos at pinned commit
-SHAs; a bare Hub repo id uses the revision given. Files come through
-`huggingface_hub.snapshot_download` into the standard cache (HF_HOME, HF_HUB_OFFLINE
-are honoured), limited to what our loaders read. When the Hub cannot be reached the
-cache is used; when neither has the files, `ModelUnavailable` says what to do.
+A name is resolved once, by `files()`: a local directory is used as it is; a catalog name
+maps to its repos (one per role) at pinned commit SHAs; a Hub repo id uses the revision
+given. Files come through `huggingface_hub.snapshot_download` into the standard cache
+(HF_HOME, HF_HUB_OFFLINE and HF_TOKEN are honoured), limited to what the loader reads.
+
+So that a classroom without network is not kept waiting:
+- a commit SHA whose files are all cached is used without asking the Hub (it cannot change);
+- otherwise one request, with a short connect timeout and no retries, asks the Hub first;
+  if it does not answer, one log line says so and the Hub is left alone for
+  UNREACHABLE_FOR seconds: meanwhile every model comes straight from the cache;
+- every failure is a `ModelUnavailable` whose `reason` says which kind it is.
 """
 from __future__ import annotations
 
+import functools
 import logging
 import re
+import time
 import warnings
 from pathlib import Path
+from typing import Sequence
 
 import huggingface_hub
 from huggingface_hub import constants
-from huggingface_hub.errors import (
-    HfHubHTTPError,
-    IncompleteSnapshotError,
-    LocalEntryNotFoundError,
-    OfflineModeIsEnabled,
-)
+from huggingface_hub.errors import HfHubHTTPError, LocalEntryNotFoundError
 
 from synth import catalog
-from synth.catalog import Repo
+from synth.catalog import FileSets
 from synth.errors import ModelUnavailable, UnknownModel
 
 log = logging.getLogger(__name__)
 
+MODEL = "model"           # the role of a Hub repo id or local directory asked for without one
+VOICE_ROLES = ("text_to_mel", "vocoder")
+CONNECT_TIMEOUT = 3.0     # seconds to open a connection to the Hub before calling it unreachable
+READ_TIMEOUT = 10.0       # seconds for the Hub's answer to the first request
+UNREACHABLE_FOR = 300.0   # seconds during which a Hub that did not answer is not asked again
+
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
-# What any of our loaders may read from a repo that is not in the catalog.
-LOADER_FILES = ("*.yml", "*.yaml", "*.json", "*.h5", "*.safetensors", "*.pb", "variables/*")
+_REFUSED = (401, 403, 404)  # HTTP statuses that are an answer about the repo, not Hub trouble
+# What a repo id asked for without a role may hold: anything one of our loaders reads.
+_ANY_MODEL: FileSets = tuple(file_set for sets in catalog.ROLE_FILES.values() for file_set in sets)
+_clock = time.monotonic   # tests move time forward by replacing it
+_unreachable_until = 0.0  # _clock() value before which the Hub is not asked
 
 
-def _fix(name: str) -> str:
-    return (f"run `synth download {name}` while online, or pass a local directory"
-            if name in catalog.MODELS else
-            "check the repo id and revision, download it while online, or pass a local directory")
+def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str] | None = None,
+          file_sets: FileSets | None = None, local_files_only: bool = False,
+          progress: type | None = None) -> dict[str, Path]:
+    """Role -> local directory for the model(s) `name_or_path` names, fetched if needed.
 
-
-def _snapshot(name: str, repo: Repo, local_only: bool = False) -> Path:
-    """Snapshot of `repo` in the cache, downloaded if needed and allowed."""
-    where = f"{repo.repo_id} @ {repo.revision}"
-    local_only = local_only or constants.HF_HUB_OFFLINE
-    try:
-        try:
-            path = huggingface_hub.snapshot_download(repo.repo_id, revision=repo.revision,
-                                                     allow_patterns=list(repo.files),
-                                                     local_files_only=local_only)
-        except (HfHubHTTPError, OSError) as e:
-            if local_only or isinstance(e, (LocalEntryNotFoundError, IncompleteSnapshotError)):
-                raise
-            log.warning("Hub unreachable for %s (%s); using the local cache", where, e.__class__.__name__)
-            path = huggingface_hub.snapshot_download(repo.repo_id, revision=repo.revision,
-                                                     allow_patterns=list(repo.files), local_files_only=True)
-    except (LocalEntryNotFoundError, IncompleteSnapshotError, OfflineModeIsEnabled) as e:
-        state = "offline mode (HF_HUB_OFFLINE=1) is on" if constants.HF_HUB_OFFLINE else "the Hub cannot be reached"
-        raise ModelUnavailable(f"model '{name}' ({where}) is not in the local cache "
-                               f"({constants.HF_HUB_CACHE}) and {state}: {_fix(name)}") from e
-    except (HfHubHTTPError, OSError) as e:
-        raise ModelUnavailable(f"model '{name}' ({where}) could not be fetched: {e}. {_fix(name)}") from e
-    missing = [f for f in repo.files if "*" not in f and not (Path(path) / f).is_file()]
-    if missing:
-        raise ModelUnavailable(f"model '{name}' ({where}) is cached without {missing}: {_fix(name)}")
-    return Path(path)
-
-
-def _hub_repo(repo_id: str, revision: str | None) -> Repo:
-    revision = revision or "main"
-    if not _FULL_SHA.match(revision):
-        warnings.warn(f"{repo_id} @ '{revision}' is not pinned to a full commit SHA: its files may "
-                      "change under you; pass revision=<40-hex commit>", stacklevel=3)
-    return Repo(repo_id, revision, LOADER_FILES, 0.0)
-
-
-def _repos(name_or_path: str, revision: str | None) -> dict[str, Repo] | Path:
-    """A local directory, or the repos a catalog name or repo id stands for."""
-    path = Path(name_or_path).expanduser()
-    if path.is_dir():
-        return path
+    A catalog name gives its repos by role ("text_to_mel" + "vocoder", or "generator"), or
+    only those in `roles`. A Hub repo id or a local directory is one model: it is keyed by
+    the one role asked for, else MODEL. `file_sets` is what the caller's loader reads (any
+    one set is enough; default: what a repo in that role holds), so nothing else is
+    downloaded. `progress`: a tqdm class given to snapshot_download, for a UI to follow.
+    """
+    if Path(name_or_path).expanduser().is_dir():
+        return dict.fromkeys(_one_role(name_or_path, roles), Path(name_or_path).expanduser())
     if name_or_path in catalog.MODELS:
-        return catalog.MODELS[name_or_path].repos
+        model = catalog.MODELS[name_or_path]
+        if revision is not None:
+            raise ValueError(f"revision={revision!r} cannot be used with catalog model '{model.name}': it is "
+                             f"pinned ({_pins(model)}); pass a repo id to choose a revision")
+        return _catalog_files(model, roles, file_sets, local_files_only, progress)
     if _REPO_ID.match(name_or_path):
-        return {"model": _hub_repo(name_or_path, revision)}
+        (role,) = _one_role(name_or_path, roles)
+        revision = revision or "main"
+        if not _FULL_SHA.match(revision):
+            warnings.warn(f"{name_or_path} @ '{revision}' is not pinned to a full commit SHA: its files "
+                          "may change under you; pass revision=<40-hex commit>", stacklevel=2)
+        sets = file_sets or catalog.ROLE_FILES.get(role, _ANY_MODEL)
+        return {role: _snapshot(name_or_path, name_or_path, revision, sets, local_files_only, progress)}
     raise UnknownModel(f"'{name_or_path}' is not a directory, a Hub repo id (org/name) or a model "
                        f"name; valid names: {', '.join(catalog.MODELS)}")
 
 
-def resolve(name_or_path: str, revision: str | None = None, role: str | None = None) -> Path:
-    """Local directory holding the model. A catalog voice has two repos: `role` picks
-    "text_to_mel" (the default) or "vocoder"."""
-    repos = _repos(name_or_path, revision)
-    if isinstance(repos, Path):
-        return repos
-    repo = repos.get(role or "text_to_mel") or next(iter(repos.values()))
-    return _snapshot(name_or_path, repo)
-
-
-def resolve_voice(name_or_path: str, vocoder: str | None = None,
-                  revision: str | None = None) -> tuple[Path, Path]:
-    """(text-to-mel dir, vocoder dir) for a catalog voice, or for a path/repo + `vocoder`."""
-    if name_or_path in catalog.MODELS and vocoder is None:
-        model = catalog.get(name_or_path)
-        if model.task != "voice":
-            raise UnknownModel(f"'{name_or_path}' is a {model.task} model, not a voice; voices: "
-                               f"{', '.join(m.name for m in catalog.models('voice'))}")
-        if not model.available:
-            raise ModelUnavailable(f"voice '{name_or_path}' is not available: {model.unavailable}")
-        return (_snapshot(name_or_path, model.repos["text_to_mel"]),
-                _snapshot(name_or_path, model.repos["vocoder"]))
-    if vocoder is None:
-        raise UnknownModel(f"'{name_or_path}' is not a catalog voice, so a vocoder is needed too; "
-                           f"voices: {', '.join(m.name for m in catalog.models('voice'))}")
-    return resolve(name_or_path, revision), resolve(vocoder)
-
-
 def is_cached(name: str) -> bool:
-    """Whether every repo of catalog model `name` is in the local cache."""
+    """Whether catalog model `name` has every file its loaders read in the local cache (no network)."""
     try:
-        for repo in catalog.get(name).repos.values():
-            _snapshot(name, repo, local_only=True)
+        _catalog_files(catalog.get(name), None, None, True, None)
     except ModelUnavailable:
         return False
     return True
 
 
-def download(name: str) -> list[Path]:
-    """Fetch every repo of catalog model `name` into the cache (progress bars from the hub library)."""
-    return [_snapshot(name, repo) for repo in catalog.get(name).repos.values()]
+def download(name: str, progress: type | None = None) -> list[Path]:
+    """Fetch every repo of catalog model `name` into the cache; its local directories."""
+    return list(_catalog_files(catalog.get(name), None, None, False, progress).values())
+
+
+def _pins(model: catalog.Model) -> str:
+    return ", ".join(f"{r.repo_id} @ {r.revision}" for r in model.repos.values())
+
+
+def _one_role(name: str, roles: Sequence[str] | None) -> list[str]:
+    """The single role a repo id or directory can fill."""
+    if roles is None:
+        return [MODEL]
+    if len(roles) != 1:
+        raise UnknownModel(f"'{name}' is not a catalog name, so it is one model and cannot be "
+                           f"{' + '.join(roles)}: give one model for each, or a catalog name "
+                           f"({', '.join(catalog.MODELS)})")
+    return list(roles)
+
+
+def _catalog_files(model: catalog.Model, roles: Sequence[str] | None, file_sets: FileSets | None,
+                   local_files_only: bool, progress: type | None) -> dict[str, Path]:
+    if not model.available:
+        raise ModelUnavailable(f"{model.task} '{model.name}' is not available: {model.unavailable}",
+                               model=model.name, reason="unavailable")
+    roles = list(model.repos) if roles is None else list(roles)
+    for role in roles:
+        if role not in model.repos:
+            others = [m for m in catalog.models() if role in m.repos]
+            raise UnknownModel(f"'{model.name}' is a {model.task} model, not a "
+                               f"{'/'.join(sorted({m.task for m in others})) or role}; those are: "
+                               f"{', '.join(m.name for m in others)}")
+    return {role: _snapshot(model.name, model.repos[role].repo_id, model.repos[role].revision,
+                            file_sets or catalog.ROLE_FILES[role], local_files_only, progress)
+            for role in roles}
+
+
+def _snapshot(name: str, repo_id: str, revision: str, file_sets: FileSets, local_files_only: bool,
+              progress: type | None) -> Path:
+    """The snapshot of `repo_id` @ `revision` holding one of `file_sets`: from the cache when it
+    is there and pinned, else from the Hub when allowed and reachable, else from the cache."""
+    cached = _cached(repo_id, revision, file_sets)
+    if cached is not None and _FULL_SHA.match(revision):
+        return cached
+    if constants.HF_HUB_OFFLINE:
+        reason, cause = "offline", None
+    elif local_files_only:
+        reason, cause = "not_cached", None
+    elif _clock() < _unreachable_until:
+        reason, cause = "unreachable", None
+    else:
+        path, cause = _download(name, repo_id, revision, file_sets, progress)
+        if path is not None:
+            return path
+        reason = "unreachable"
+    if cached is not None:  # a branch or tag as it was last fetched
+        return cached
+    raise _unavailable(name, repo_id, revision, reason, cause)
+
+
+def _patterns(file_sets: FileSets) -> list[str]:
+    return sorted({pattern for file_set in file_sets for pattern in file_set})
+
+
+def _complete(directory: Path, file_sets: FileSets) -> bool:
+    """Whether `directory` holds every pattern of at least one of `file_sets`."""
+    return any(all(any(p.is_file() for p in directory.glob(pattern)) for pattern in file_set)
+               for file_set in file_sets)
+
+
+def _cached(repo_id: str, revision: str, file_sets: FileSets) -> Path | None:
+    """The cached snapshot, if it holds one of `file_sets` (never touches the network)."""
+    try:
+        path = Path(huggingface_hub.snapshot_download(repo_id, revision=revision, local_files_only=True,
+                                                      allow_patterns=_patterns(file_sets)))
+    except LocalEntryNotFoundError:  # also IncompleteSnapshotError: a listing shows files missing
+        return None
+    return path if _complete(path, file_sets) else None
+
+
+@functools.cache
+def _http():
+    """The HTTP client module huggingface_hub uses: httpx in 1.x, its fork httpx2 in 2.x (imported
+    on first use: the CLI answers `synth models` without it)."""
+    from huggingface_hub.utils import _http as hub_http
+
+    return getattr(hub_http, "httpx2", None) or hub_http.httpx
+
+
+def _download(name: str, repo_id: str, revision: str, file_sets: FileSets,
+              progress: type | None) -> tuple[Path | None, Exception | None]:
+    """Ask the Hub once, without retries (huggingface_hub would retry a dead connection for
+    ~25 s), then download the files: (directory, None), or (None, why) when it did not answer."""
+    global _unreachable_until
+    http = _http()
+    try:
+        huggingface_hub.HfApi().model_info(repo_id, revision=revision,
+                                           timeout=http.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT))
+    except (http.TransportError, HfHubHTTPError) as e:
+        if isinstance(e, HfHubHTTPError) and _status(e) in _REFUSED:
+            raise _refused(name, repo_id, revision, e) from e
+        _unreachable_until = _clock() + UNREACHABLE_FOR
+        log.warning("the Hugging Face Hub (%s) cannot be reached (%s): models come from the local cache "
+                    "for the next %d minutes", constants.ENDPOINT, _describe(e), UNREACHABLE_FOR // 60)
+        return None, e
+    try:
+        path = Path(huggingface_hub.snapshot_download(repo_id, revision=revision, tqdm_class=progress,
+                                                      allow_patterns=_patterns(file_sets)))
+    except (OSError, http.TransportError) as e:  # HfHubHTTPError is an OSError
+        if isinstance(e, HfHubHTTPError) and _status(e) in _REFUSED:
+            raise _refused(name, repo_id, revision, e) from e
+        # the Hub answered the first request, so the connection broke or the Hub failed since
+        raise _unavailable(name, repo_id, revision, "incomplete", e) from e
+    if not _complete(path, file_sets):
+        raise ModelUnavailable(
+            f"{_what(name, repo_id, revision)} does not hold the files its loader reads: "
+            f"{' or '.join(' + '.join(s) for s in file_sets)}; check the repo id and revision",
+            model=name, repo=repo_id, revision=revision, reason="not_found")
+    return path, None
+
+
+def _status(error: HfHubHTTPError) -> int:
+    """The HTTP status; an error without a response is taken for the Hub's own trouble (5xx)."""
+    return getattr(error.response, "status_code", None) or 500
+
+
+def _what(name: str, repo_id: str, revision: str) -> str:
+    return f"model '{name}' ({repo_id} @ {revision})" if name != repo_id else f"model {repo_id} @ {revision}"
+
+
+def _describe(error: BaseException | None) -> str:
+    """A short cause for a message: the HTTP status, or the error's first line."""
+    if isinstance(error, HfHubHTTPError):
+        return f"HTTP {_status(error)}"
+    first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
+
+
+def _refused(name: str, repo_id: str, revision: str, error: HfHubHTTPError) -> ModelUnavailable:
+    """404 -> not_found; 401/403 (private, gated, bad token; the Hub also answers 401 for a
+    repo that does not exist when no token is sent) -> denied."""
+    return _unavailable(name, repo_id, revision, "not_found" if _status(error) == 404 else "denied", error)
+
+
+def _unavailable(name: str, repo_id: str, revision: str, reason: str,
+                 cause: BaseException | None) -> ModelUnavailable:
+    """The error for `reason`, worded for a terminal; the fields are there for a web page."""
+    what = _what(name, repo_id, revision)
+    if name in catalog.MODELS:
+        fetch = f"run `synth download {name}` where there is network"
+        again = f"run `synth download {name}` again"
+    else:
+        fetch = "download it where there is network, or pass a local directory"
+        again = "try again"
+    cache = f"not in the local cache ({constants.HF_HUB_CACHE})"
+    messages = {
+        "offline": f"{what} is {cache} and offline mode is on (HF_HUB_OFFLINE=1): {fetch}, "
+                   "or unset HF_HUB_OFFLINE",
+        "not_cached": f"{what} is {cache} and local_files_only=True: {fetch}",
+        "unreachable": f"{what} is {cache} and the Hugging Face Hub ({constants.ENDPOINT}) cannot be "
+                       f"reached{f' ({_describe(cause)})' if cause else ''}: {fetch}",
+        "not_found": f"{what} was not found on the Hugging Face Hub ({_describe(cause)}): check the "
+                     "repo id and revision",
+        "denied": f"the Hugging Face Hub answered {_describe(cause)} for {what}: the repo is private or "
+                  "gated, or does not exist; set HF_TOKEN to a token allowed to read it, or check the repo id",
+        "incomplete": f"the download of {what} stopped before the end ({_describe(cause)}): "
+                      f"{again} to fetch the rest (the files that arrived are kept)",
+    }
+    return ModelUnavailable(messages[reason], model=name, repo=repo_id, revision=revision, reason=reason)

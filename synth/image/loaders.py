@@ -16,12 +16,12 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from synth import hub
+from synth.catalog import GENERATOR_FILES, NATIVE_CONFIG, NATIVE_WEIGHTS, SAVED_MODEL, SAVED_VARIABLES
 from synth.errors import CheckpointMismatch, ConfigError
 from synth.image.generator import Generator, GeneratorConfig
 
 log = logging.getLogger(__name__)
 
-NATIVE_CONFIG, NATIVE_WEIGHTS = "config.json", "model.safetensors"
 _KERAS_LAYER = re.compile(r"^layer_with_weights-(\d+)/(kernel|bias|gamma|beta)/\.ATTRIBUTES/VARIABLE_VALUE$")
 _ATTRIBUTE_ORDER = ("kernel", "bias", "gamma", "beta")
 
@@ -92,13 +92,14 @@ class SavedModelGenerator:
 
 def load_generator(path_or_repo_id: str, revision: str | None = None):
     """Native dir, keras-io-style SavedModel (native port, any size), else its fixed-size signature."""
-    directory = Path(hub.resolve(path_or_repo_id, revision=revision))
+    directory = hub.files(path_or_repo_id, revision, roles=("generator",), file_sets=GENERATOR_FILES)["generator"]
     if (directory / NATIVE_CONFIG).is_file() and (directory / NATIVE_WEIGHTS).is_file():
         return load_native(directory)
-    if not (directory / "saved_model.pb").is_file():
+    if not (directory / SAVED_MODEL).is_file():
         raise ConfigError(f"{directory} holds neither {NATIVE_CONFIG} + {NATIVE_WEIGHTS} nor a "
-                          "SavedModel (saved_model.pb + variables/)")
-    generator = _recognise_keras_resnet(_keras_layers(str(directory / "variables" / "variables")))
+                          f"SavedModel ({SAVED_MODEL} + {SAVED_VARIABLES}/)")
+    # TensorFlow names the checkpoint inside the variables folder "variables" too
+    generator = _recognise_keras_resnet(_keras_layers(str(directory / SAVED_VARIABLES / "variables")))
     if generator is not None:
         return generator
     fallback = SavedModelGenerator(directory)

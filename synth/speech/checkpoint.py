@@ -12,6 +12,7 @@ import h5py
 import numpy as np
 
 from synth import hub
+from synth.catalog import CHECKPOINT_FILES, MODEL_H5
 from synth.errors import CheckpointMismatch
 
 # A layout is the model's view of its checkpoint: groups in order, each a list of
@@ -58,8 +59,10 @@ def read_h5_weights(path: str | Path, layout: Layout) -> dict[str, np.ndarray]:
 
 
 def load_pretrained(model_class, path_or_repo_id: str, revision: str | None = None):
-    """`model_class` built from the directory's config.yml and filled from its model.h5."""
-    model_dir = hub.resolve(path_or_repo_id, revision=revision, role=model_class.HUB_ROLE)
+    """`model_class` built from the directory's config.yml and filled from its model.h5; of a
+    catalog voice, the repo in the class's HUB_ROLE ("text_to_mel" or "vocoder")."""
+    role = model_class.HUB_ROLE
+    model_dir = hub.files(path_or_repo_id, revision, roles=(role,), file_sets=CHECKPOINT_FILES)[role]
     model = model_class.from_config(model_dir)
-    model.set_weights(read_h5_weights(Path(model_dir) / "model.h5", model.weight_layout()))
+    model.set_weights(read_h5_weights(model_dir / MODEL_H5, model.weight_layout()))
     return model
