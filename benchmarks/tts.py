@@ -3,15 +3,20 @@
 steps, a 100-symbol input; batch 1 and batch 5. Reference on the 2-core CPU type:
 2.98 ms/step, Tacotron2 RTF 0.256, MB-MelGAN RTF 0.030.
 
-    python benchmarks/tts.py [--steps 400] [--repeat 3]
+The paragraph case times the voice layer: a 5-sentence text through `Voice.speak` (batched)
+and `Voice.stream` (first sentence alone, the rest batched on a worker), against one
+sentence spoken alone; every sentence runs `--paragraph-steps` decoder steps.
+
+    python benchmarks/tts.py [--steps 400] [--repeat 3] [--paragraph-steps 200]
 """
 import argparse
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 
-from synth.speech import MultiBandMelGAN, Tacotron2
+from synth.speech import MultiBandMelGAN, SpeechOptions, Tacotron2, TextProcessor, Voice
 from synth.speech.config import MultiBandMelGANConfig, Tacotron2Config
 
 TACOTRON2_V1 = dict(
@@ -23,6 +28,10 @@ TACOTRON2_V1 = dict(
     postnet_conv_filters=512, postnet_conv_kernel_sizes=5)
 MB_MELGAN_V1 = dict(filters=384, upsample_scales=[8, 4, 2], stacks=4, is_weight_norm=False)
 SAMPLE_RATE = 22050
+PROCESSOR = Path(__file__).parent.parent / "tests" / "fixtures" / "processors" / "ljspeech.json"
+PARAGRAPH = ("Deep learning turns text into speech. The first sentence plays while the rest is made. "
+             "Each sentence is a new run of the decoder. Five of them make a paragraph. "
+             "This is the last one.")
 
 
 def random_weights(layout, rng):
@@ -53,6 +62,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--steps", type=int, default=400)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--paragraph-steps", type=int, default=200)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     taco = Tacotron2(Tacotron2Config(**TACOTRON2_V1))
@@ -73,7 +83,34 @@ def main():
             decoder_ms_per_step=round(1000 * taco_s / frames, 3),
             rtf_tacotron2=round(taco_s / audio_s, 4), rtf_vocoder=round(voc_s / audio_s, 4),
             rtf_total=round((taco_s + voc_s) / audio_s, 4))
+    results["paragraph"] = paragraph(taco, vocoder, args.paragraph_steps, args.repeat)
     print(json.dumps(results, indent=1))
+
+
+def paragraph(taco, vocoder, steps, repeat):
+    """stream() against speak() on five sentences, and its first chunk against one sentence."""
+    vocoder.sample_rate = SAMPLE_RATE
+    voice = Voice(taco, vocoder, TextProcessor.from_file(PROCESSOR))
+    options = SpeechOptions(seed=0, max_steps=steps)
+    first = voice.sentences(PARAGRAPH)[0]
+    voice.speak(first, SpeechOptions(max_steps=5))  # trace once
+
+    def stream():
+        start = time.perf_counter()
+        chunks = voice.stream(PARAGRAPH, options)
+        next(chunks)
+        first_chunk = time.perf_counter() - start
+        list(chunks)
+        return first_chunk, time.perf_counter() - start
+
+    one_s, _ = best(lambda: voice.speak(first, options), repeat)
+    speak_s, speech = best(lambda: voice.speak(PARAGRAPH, options), repeat)
+    runs = [stream() for _ in range(repeat)]
+    first_s, stream_s = min(r[0] for r in runs), min(r[1] for r in runs)
+    return dict(sentences=len(speech.sentences), steps_per_sentence=steps, audio_s=round(speech.duration, 2),
+                one_sentence_s=round(one_s, 3), speak_s=round(speak_s, 3), stream_total_s=round(stream_s, 3),
+                stream_first_chunk_s=round(first_s, 3), stream_over_speak=round(stream_s / speak_s, 3),
+                first_chunk_over_one_sentence=round(first_s / one_s, 3))
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ from synth.errors import (
                           ConfigError,
                           ImageError,
                           ModelUnavailable,
+                          OptionError,
                           SynthError,
                           TextError,
                           UnknownModel,
 )
 
 __version__ = "0.1.0"
-__all__ = ["CheckpointMismatch", "ConfigError", "ImageError", "ModelUnavailable", "SynthError",
+__all__ = ["CheckpointMismatch", "ConfigError", "ImageError", "ModelUnavailable", "OptionError", "SynthError",
            "TextError", "UnknownModel", "__version__"]

@@ -10,10 +10,13 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".ti
 
 
 def _speak(args) -> int:
-    from synth.speech import Voice
+    from synth.speech import SpeechOptions, Voice
 
+    options = SpeechOptions(seed=args.seed, max_steps=args.max_steps, speed=args.speed)
     voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder)
-    speech = voice.speak(args.text, seed=args.seed, max_steps=args.max_steps)
+    speech = voice.speak(args.text, options)
+    if speech.skipped:
+        print(f"skipped, this voice cannot say: {' '.join(speech.skipped)}", file=sys.stderr)
     speech.write(args.output)
     print(f"{args.output}: {speech.duration:.2f} s at {speech.sample_rate} Hz, "
           f"{len(speech.sentences)} sentence(s)")
@@ -103,6 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("-o", "--output", default="speech.wav")
     speak.add_argument("--seed", type=int, help="makes prenet dropout, and so the audio, reproducible")
     speak.add_argument("--max-steps", type=int, help="decoder-step cap per sentence")
+    speak.add_argument("--speed", type=float, default=1.0, help="0.5 (slower) to 2.0 (faster), same pitch")
     speak.set_defaults(run=_speak)
 
     stylize = commands.add_parser("stylize", help="restyle images with a CycleGAN generator")

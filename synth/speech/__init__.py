@@ -1,8 +1,9 @@
-"""Speech: Tacotron2 (text -> mel) + Multi-band MelGAN (mel -> audio)."""
+"""Speech: a text-to-mel model (Tacotron2) + Multi-band MelGAN, behind one Voice."""
+from synth.speech.mel import MelOutput, SpeechOptions
 from synth.speech.melgan import MultiBandMelGAN
 from synth.speech.tacotron2 import Tacotron2, Tacotron2Output
 from synth.speech.text import TextProcessor
 from synth.speech.voice import Speech, SpeechChunk, Voice
 
-__all__ = ["MultiBandMelGAN", "Speech", "SpeechChunk", "Tacotron2", "Tacotron2Output",
-           "TextProcessor", "Voice"]
+__all__ = ["MelOutput", "MultiBandMelGAN", "Speech", "SpeechChunk", "SpeechOptions", "Tacotron2",
+           "Tacotron2Output", "TextProcessor", "Voice"]

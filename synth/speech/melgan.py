@@ -93,7 +93,11 @@ class MultiBandMelGAN:
             mel = mel[None]
         if mel.ndim != 3 or mel.shape[-1] != 80 or mel.shape[1] < 1:
             raise ValueError(f"mel must be (B, frames, 80) with frames >= 1, got {mel.shape}")
-        return self._generate(tf.constant(mel)).numpy()
+        frames = mel.shape[1]
+        shortest = (self.config.kernel_size - 1) // 2 + 1  # the first reflection pad needs this many
+        if frames < shortest:  # a very short mel: repeat its last frame, then cut the audio back
+            mel = np.pad(mel, [(0, 0), (0, shortest - frames), (0, 0)], mode="edge")
+        return self._generate(tf.constant(mel)).numpy()[:, :frames * self.hop_size]
 
     def _conv(self, x, name, dilation=1):
         x = tf.nn.conv1d(x, self._w[name + "/kernel"], 1, "VALID", dilations=dilation)

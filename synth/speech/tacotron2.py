@@ -18,6 +18,7 @@ import tensorflow as tf
 from synth.errors import ConfigError, TextError
 from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import Tacotron2Config, build, read_config
+from synth.speech.mel import MelOutput, SpeechOptions, stretch
 
 ACTIVATIONS = {
     "relu": tf.nn.relu,
@@ -208,6 +209,16 @@ class Tacotron2:
             tf.constant(ids), tf.constant(lengths), tf.constant(caps), tf.constant(seed_pair, tf.int64))
         return Tacotron2Output(mel_before.numpy(), mel.numpy(), stop.numpy(),
                                alignment.numpy(), frames.numpy())
+
+    def to_mel(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
+        """The voice layer's entry: a batch decoded together, each mel trimmed to its own
+        stop, with its attention over its own symbols; `speed` stretches the mel in time
+        (the alignment keeps the decoder's steps)."""
+        out = self.infer(ids, max_steps=options.max_steps, seed=options.seed)
+        steps = out.lengths // self.config.reduction_factor
+        return MelOutput(
+            mels=[stretch(mel[:n], options.speed) for mel, n in zip(out.mel, out.lengths)],
+            alignments=[alignment[:len(item), :k] for alignment, item, k in zip(out.alignment, ids, steps)])
 
     def _encode(self, ids, mask):
         c, w = self.config, self._w

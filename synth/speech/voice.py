@@ -1,138 +1,186 @@
-"""A voice: text -> sentences -> ids -> mel (Tacotron2) -> audio (Multi-band MelGAN)."""
+"""A voice: text -> sentences -> ids -> mel (any registered text-to-mel model) -> audio.
+
+Each stage is a public method, so it can be tested, timed and shown on its own. `speak`
+decodes sentences in batches (a batch of five costs about twice one sentence on a CPU);
+`stream` decodes the first sentence alone, for fast first audio, and the rest in batches
+on a worker thread while the first is being played.
+"""
 from __future__ import annotations
 
 import dataclasses
-import logging
-import re
+import queue
+import threading
 from typing import Iterator
 
 import numpy as np
 
 from synth import hub
 from synth.errors import TextError
-from synth.speech.melgan import MultiBandMelGAN
-from synth.speech.tacotron2 import Tacotron2
+from synth.speech import registry
+from synth.speech.mel import MelOutput, SpeechOptions
 from synth.speech.text import TextProcessor
+from synth.speech.text.sentences import split_sentences
 
-log = logging.getLogger(__name__)
-
-MAX_TEXT_CHARS = 5000      # a few minutes of speech; the app sets its own, lower cap
-MAX_SENTENCE_CHARS = 200   # Tacotron2 attention drifts on longer inputs: split them
+MAX_TEXT_CHARS = 5000      # a few minutes of speech; callers may set a lower limit
 PAUSE_SECONDS = 0.25       # silence between sentences
 BATCH_SIZE = 8             # sentences decoded together
-# Western sentence ends need a space after them ("3.5" is no end); CJK ones do not.
-_SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+|(?<=[。！？；])\s*")
-_CLAUSE_END = re.compile(r"(?<=[,])\s+|(?<=[，、])\s*")
+
+
+def _pcm16(audio: np.ndarray) -> np.ndarray:
+    return np.round(np.clip(audio, -1.0, 1.0) * 32767).astype(np.int16)
 
 
 @dataclasses.dataclass
 class SpeechChunk:
-    """One sentence as spoken."""
+    """One sentence as spoken, and the pause that follows it in the whole text."""
     text: str
-    audio: np.ndarray        # float32 in [-1, 1], (samples,)
+    audio: np.ndarray                # float32 in [-1, 1], (samples,), the sentence alone
     sample_rate: int
-    mel: np.ndarray          # (frames, n_mels)
-    alignment: np.ndarray    # (symbols, decoder steps)
+    mel: np.ndarray                  # (frames, n_mels)
+    alignment: np.ndarray | None     # (symbols, decoder steps) for attention models
+    pause: int = 0                   # samples of silence after it (none after the last)
+
+    def samples(self) -> np.ndarray:
+        """The sentence and its pause: what a player plays for this chunk."""
+        return np.concatenate([self.audio, np.zeros(self.pause, np.float32)])
+
+    def pcm16(self) -> np.ndarray:
+        return _pcm16(self.samples())
+
+    @property
+    def duration(self) -> float:
+        return (len(self.audio) + self.pause) / self.sample_rate
 
 
 @dataclasses.dataclass
 class Speech:
-    """A whole text as spoken: sentences joined with short pauses."""
+    """A whole text as spoken: its chunks joined, and what the voice had to leave out."""
     audio: np.ndarray
     sample_rate: int
-    mel: np.ndarray               # (frames, n_mels), sentences concatenated
-    alignments: list[np.ndarray]  # one (symbols, steps) per sentence
+    mel: np.ndarray                     # (frames, n_mels), sentences concatenated
+    alignments: list[np.ndarray | None]  # one (symbols, steps) per sentence
     sentences: list[str]
+    skipped: list[str] = dataclasses.field(default_factory=list)  # characters not said
+
+    @classmethod
+    def from_chunks(cls, chunks: list[SpeechChunk], skipped: list[str] = ()) -> "Speech":
+        return cls(np.concatenate([c.samples() for c in chunks]), chunks[0].sample_rate,
+                   np.concatenate([c.mel for c in chunks]), [c.alignment for c in chunks],
+                   [c.text for c in chunks], list(skipped))
 
     @property
     def duration(self) -> float:
         return len(self.audio) / self.sample_rate
 
+    def pcm16(self) -> np.ndarray:
+        return _pcm16(self.audio)
+
     def write(self, path) -> None:
         """A 16-bit PCM WAV at the voice's sample rate."""
         import soundfile as sf
 
-        sf.write(path, self.audio, self.sample_rate, subtype="PCM_16")
-
-
-def split_sentences(text: str, max_chars: int = MAX_SENTENCE_CHARS) -> list[str]:
-    """Sentences, with any longer than `max_chars` cut at clauses, then at words (or, in
-    scripts written without spaces, every `max_chars` characters)."""
-    pieces = []
-    for sentence in _SENTENCE_END.split(" ".join(text.split())):
-        parts = [sentence] if len(sentence) <= max_chars else _CLAUSE_END.split(sentence)
-        for part in parts:
-            words, current = part.split(" "), ""
-            words = [w[i:i + max_chars] for w in words for i in range(0, max(len(w), 1), max_chars)]
-            for word in words:
-                if current and len(current) + 1 + len(word) > max_chars:
-                    pieces.append(current)
-                    current = word
-                else:
-                    current = f"{current} {word}" if current else word
-            pieces.append(current)
-    return [p for p in pieces if p.strip()]
+        sf.write(path, self.pcm16(), self.sample_rate, subtype="PCM_16")
 
 
 class Voice:
-    """Speaks text with a Tacotron2 + Multi-band MelGAN pair and their text front end."""
+    """Speaks text with a text-to-mel model, a vocoder and the text front end they were
+    trained with. `max_chars` is the longest text one call may speak."""
 
-    def __init__(self, tacotron2: Tacotron2, vocoder: MultiBandMelGAN, processor: TextProcessor):
-        self.tacotron2 = tacotron2
+    def __init__(self, text_to_mel, vocoder, processor: TextProcessor, max_chars: int = MAX_TEXT_CHARS):
+        self.text_to_mel = text_to_mel
         self.vocoder = vocoder
         self.processor = processor
+        self.max_chars = max_chars
         self.sample_rate = int(vocoder.sample_rate or 22050)
 
     @classmethod
-    def from_pretrained(cls, name_or_path: str, vocoder: str | None = None,
-                        revision: str | None = None) -> "Voice":
-        """A catalog voice name, or a Tacotron2 directory/repo plus `vocoder`."""
-        text_to_mel, vocoder_dir = hub.resolve_voice(name_or_path, vocoder, revision=revision)
-        return cls(Tacotron2.from_pretrained(str(text_to_mel)),
-                   MultiBandMelGAN.from_pretrained(str(vocoder_dir)),
-                   TextProcessor.from_pretrained(str(text_to_mel)))
+    def from_pretrained(cls, name_or_path: str, vocoder: str | None = None, revision: str | None = None,
+                        max_chars: int = MAX_TEXT_CHARS) -> "Voice":
+        """A catalog voice name, or a text-to-mel directory/repo plus `vocoder`."""
+        if vocoder is None:
+            dirs = hub.files(name_or_path, revision, roles=hub.VOICE_ROLES)
+        else:
+            dirs = hub.files(name_or_path, revision, roles=("text_to_mel",)) | hub.files(vocoder, roles=("vocoder",))
+        return cls(registry.load_text_to_mel(dirs["text_to_mel"]), registry.load_vocoder(dirs["vocoder"]),
+                   TextProcessor.from_pretrained(str(dirs["text_to_mel"])), max_chars)
 
+    @property
+    def language(self) -> str:
+        return self.processor.language
+
+    # -- stages -----------------------------------------------------------------------
     def sentences(self, text: str) -> list[str]:
-        """Validate `text` and split it into the sentences that will be decoded."""
+        """Check `text` and split it into the sentences that will be decoded."""
         if not isinstance(text, str) or not text.strip():
-            raise TextError("text is empty: type something to speak")
-        if len(text) > MAX_TEXT_CHARS:
-            raise TextError(f"text is {len(text)} characters long; the limit is {MAX_TEXT_CHARS}")
-        sentences = [s for s in split_sentences(text) if self.processor.is_speakable(s)]
+            raise TextError("the text is empty: type something to speak")
+        if len(text) > self.max_chars:
+            raise TextError(f"the text is {len(text):,} characters long; this voice speaks at most "
+                            f"{self.max_chars:,} at a time: shorten it")
+        sentences = [s for s in split_sentences(text, self.language) if self.processor.is_speakable(s)]
         if not sentences:
-            raise TextError(f"nothing in {text[:80]!r} can be spoken by this voice "
-                            f"({self.processor.processor_name})")
+            raise TextError(f"nothing in {text[:80]!r} can be said by this voice "
+                            f"(language '{self.language}'): it knows none of its letters")
         return sentences
 
-    def _synthesize(self, sentences: list[str], seed: int | None, max_steps: int | None) -> list[SpeechChunk]:
-        ids = [self.processor.text_to_ids(s) for s in sentences]
-        out = self.tacotron2.infer(ids, max_steps=max_steps, seed=seed)
-        steps = out.lengths // self.tacotron2.config.reduction_factor
-        mels = [mel[:n] for mel, n in zip(out.mel, out.lengths)]
-        # Each mel is vocoded alone: padding would change the last samples of shorter ones.
-        return [SpeechChunk(text, np.clip(self.vocoder.infer(mel)[0], -1.0, 1.0), self.sample_rate,
-                            mel, alignment[:len(i), :k])
-                for text, mel, alignment, i, k in zip(sentences, mels, out.alignment, ids, steps)]
+    def unspeakable(self, text: str) -> list[str]:
+        """Characters of `text` this voice will skip (emoji, symbols, other scripts)."""
+        return self.processor.unspeakable(text)
 
-    def stream(self, text: str, seed: int | None = None, max_steps: int | None = None) -> Iterator[SpeechChunk]:
-        """One chunk per sentence, each yielded as soon as it is made."""
-        for index, sentence in enumerate(self.sentences(text)):
-            yield self._synthesize([sentence], None if seed is None else seed + index, max_steps)[0]
+    def ids(self, sentences: list[str]) -> list[list[int]]:
+        return [self.processor.text_to_ids(s) for s in sentences]
 
-    def speak(self, text: str, seed: int | None = None, max_steps: int | None = None) -> Speech:
+    def mels(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
+        """All `ids` decoded together as one batch."""
+        return self.text_to_mel.to_mel(ids, options)
+
+    def vocode(self, mel: np.ndarray) -> np.ndarray:
+        """Mel (frames, n_mels) -> audio limited to [-1, 1]. Mels are vocoded one at a time:
+        in a padded batch the last samples of the shorter ones would change."""
+        return np.clip(self.vocoder.infer(mel)[0], -1.0, 1.0)
+
+    def chunk(self, text: str, mel: np.ndarray, alignment: np.ndarray | None, last: bool) -> SpeechChunk:
+        """A decoded sentence vocoded, with the pause that follows it unless it is the last."""
+        pause = 0 if last else int(PAUSE_SECONDS * self.sample_rate)
+        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause)
+
+    # -- whole texts ------------------------------------------------------------------
+    def _decoded(self, sentences: list[str], options: SpeechOptions, first_alone: bool) -> Iterator[tuple]:
+        """(sentence, mel, alignment) in order, decoded batch by batch."""
+        starts = [0, *range(1, len(sentences), BATCH_SIZE)] if first_alone else [*range(0, len(sentences), BATCH_SIZE)]
+        for start, end in zip(starts, [*starts[1:], len(sentences)]):
+            seeded = options if options.seed is None else dataclasses.replace(options, seed=options.seed + start)
+            out = self.mels(self.ids(sentences[start:end]), seeded)
+            yield from zip(sentences[start:end], out.mels, out.alignments or [None] * (end - start))
+
+    def stream(self, text: str, options: SpeechOptions | None = None) -> Iterator[SpeechChunk]:
+        """One chunk per sentence, each as soon as it is made. A worker thread decodes the
+        next batch while this one vocodes and hands over the sentences already decoded."""
+        sentences = self.sentences(text)
+        decoded: queue.Queue = queue.Queue()
+        stop = threading.Event()
+
+        def work():
+            try:
+                for item in self._decoded(sentences, options or SpeechOptions(), first_alone=True):
+                    decoded.put(item)
+                    if stop.is_set():
+                        return
+            except BaseException as e:  # handed to the caller, raised there
+                decoded.put(e)
+
+        threading.Thread(target=work, name="synth-voice-stream", daemon=True).start()
+        try:
+            for index in range(len(sentences)):
+                item = decoded.get()
+                if isinstance(item, BaseException):
+                    raise item
+                yield self.chunk(*item, last=index == len(sentences) - 1)
+        finally:
+            stop.set()  # a caller that stops listening stops the decoding after this batch
+
+    def speak(self, text: str, options: SpeechOptions | None = None) -> Speech:
         """The whole text, sentences decoded in batches, joined with short pauses."""
         sentences = self.sentences(text)
-        chunks = []
-        for start in range(0, len(sentences), BATCH_SIZE):
-            batch_seed = None if seed is None else seed + start
-            chunks += self._synthesize(sentences[start:start + BATCH_SIZE], batch_seed, max_steps)
-        return join(chunks)
-
-
-def join(chunks: list[SpeechChunk]) -> Speech:
-    """Concatenate sentence chunks with a short pause between them."""
-    rate = chunks[0].sample_rate
-    pause = np.zeros(int(PAUSE_SECONDS * rate), np.float32)
-    audio = [piece for chunk in chunks for piece in (chunk.audio, pause)][:-1]
-    return Speech(np.concatenate(audio), rate, np.concatenate([c.mel for c in chunks]),
-                  [c.alignment for c in chunks], [c.text for c in chunks])
+        decoded = self._decoded(sentences, options or SpeechOptions(), first_alone=False)
+        chunks = [self.chunk(*item, last=index == len(sentences) - 1) for index, item in enumerate(decoded)]
+        return Speech.from_chunks(chunks, self.unspeakable(text))
