@@ -1,72 +1,127 @@
 """synth web demo: restyle a photo with CycleGAN, hear text spoken by Tacotron2 + MB-MelGAN.
 
-UI wiring only: every model, file and figure comes from the `synth` package.
+UI wiring only: every model, message, file and figure comes from the `synth` package.
 Configuration (environment): GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default
 127.0.0.1:7860), SYNTH_PRELOAD (catalog names to load at start, comma-separated, or
 "all"), SYNTH_MAX_TEXT_CHARS (default 1000), SYNTH_MAX_SIDE (working image size: longest
-side, default 1024 on a GPU, 512 on a CPU), SYNTH_MAX_FILE_SIZE (upload limit, default "20mb").
+side, default 1024 on a GPU, 512 on a CPU), SYNTH_MAX_FILE_SIZE (upload limit, default
+"20mb"), SYNTH_DEBUG=1 (TensorFlow's own log lines and tracebacks of user mistakes).
 """
 from __future__ import annotations
 
-import contextlib
+import html
 import json
 import logging
 import os
 import shutil
-import tempfile
-import time
 from pathlib import Path
 
-import gradio as gr
-import numpy as np
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
 
-from synth import catalog, device, serving
-from synth.errors import SynthError
-from synth.image import load_image
-from synth.speech.voice import join
+import gradio as gr  # noqa: E402
+
+from synth import catalog, device, hub  # noqa: E402
+from synth.errors import SynthError  # noqa: E402
+from synth.image import image_size, load_image  # noqa: E402
+from synth.serving import ModelCache, OutputFiles, about, figures, messages  # noqa: E402
+from synth.speech import Speech, SpeechOptions  # noqa: E402
+from synth.speech.mel import MAX_SPEED, MIN_SPEED  # noqa: E402
 
 log = logging.getLogger("synth.app")
 ASSETS = Path(__file__).parent / "assets"
 MAX_TEXT_CHARS = int(os.environ.get("SYNTH_MAX_TEXT_CHARS", "1000"))
 MAX_FILE_SIZE = os.environ.get("SYNTH_MAX_FILE_SIZE", "20mb")
 DEVICE = device.setup()
+ON_GPU = DEVICE.startswith("GPU")
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
-MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if DEVICE.startswith("GPU") else "512"))
-CONCURRENCY = 2 if DEVICE.startswith("GPU") else 1  # one request at a time keeps a CPU responsive
+MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))
+CONCURRENCY = 2 if ON_GPU else 1  # one request at a time keeps a CPU responsive
 STREAMING = shutil.which("ffmpeg") is not None
 if not STREAMING:
     log.warning("ffmpeg not found on PATH: speech is returned whole instead of streamed")
 
-MODELS = serving.ModelCache(max_side=MAX_SIDE)
-WAV_DIR = Path(tempfile.mkdtemp(prefix="synth-wav-"))
-STYLES = [(m.label["en"], m.name) for m in catalog.models("style") if m.available]
-VOICES = [(m.label["en"], m.name) for m in catalog.models("voice") if m.available]
+MODELS = ModelCache(max_side=MAX_SIDE, max_text_chars=MAX_TEXT_CHARS)
+FILES = OutputFiles()
 SENTENCES = json.loads((ASSETS / "sentences.json").read_text(encoding="utf-8"))
 PHOTOS = sorted(str(p) for p in ASSETS.glob("*.jpg"))
 
-LABELS = {
-    "synth_image": ("Image", "이미지"),
-    "synth_speech": ("Speech", "음성"),
-    "synth_about": ("About", "소개"),
-    "synth_photo": ("Your photo", "사진"),
-    "synth_style": ("Style", "스타일"),
-    "synth_restyle": ("Restyle", "변환"),
-    "synth_compare": ("Before / after", "변환 전 / 후"),
-    "synth_result": ("Restyled (PNG)", "변환 결과 (PNG)"),
-    "synth_text": ("Text", "문장"),
-    "synth_voice": ("Voice", "목소리"),
-    "synth_speak": ("Speak", "말하기"),
-    "synth_listen": ("Listen", "듣기"),
-    "synth_wav": ("Complete WAV", "전체 WAV"),
-    "synth_mel": ("Mel spectrogram", "멜 스펙트로그램"),
-    "synth_alignment": ("Attention alignment", "어텐션 정렬"),
-    "synth_image_help": ("Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
-                         "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요."),
-    "synth_speech_help": ("Type a few sentences, pick a voice, press **Speak**: the first sentence plays "
-                          "while the rest is made.",
-                          "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장이 먼저 재생됩니다."),
+# Every word the page shows, in English and Korean. Labels go through gr.I18n (the browser's
+# language); what handlers write is chosen by the request's Accept-Language (same source).
+TEXTS = {
+    "title": ("# synth\nDeep-learning image restyling and speech synthesis, running on {device}.",
+              "# synth\n딥러닝으로 사진의 화풍을 바꾸고 글을 소리 내어 읽습니다. 실행 장치: {device}."),
+    "image": ("Image", "이미지"),
+    "speech": ("Speech", "음성"),
+    "about": ("About", "소개"),
+    "photo": ("Your photo", "사진"),
+    "style": ("Style", "스타일"),
+    "restyle": ("Restyle", "변환"),
+    "compare": ("Before / after: drag the slider", "변환 전 / 후: 슬라이더를 움직여 보세요"),
+    "png": ("Restyled photo (PNG)", "변환된 사진 (PNG)"),
+    "examples": ("Examples", "예시"),
+    "text": ("Text", "문장"),
+    "placeholder": ("Type a sentence or two.", "한두 문장을 입력하세요."),
+    "voice": ("Voice", "목소리"),
+    "speed": ("Speed", "속도"),
+    "speak": ("Speak", "말하기"),
+    "listen": ("Listen", "듣기"),
+    "wav": ("Complete WAV", "전체 WAV 파일"),
+    "mel": ("Mel spectrogram: what Tacotron2 wrote, time left to right",
+            "멜 스펙트로그램: Tacotron2가 만든 소리의 그림 (왼쪽에서 오른쪽으로 시간)"),
+    "alignment": ("Attention: which symbol each decoder step read (a clean diagonal is good)",
+                  "어텐션: 디코더가 각 단계에서 읽은 글자 (깨끗한 대각선이 좋습니다)"),
+    "image_help": ("Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
+                   "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요."),
+    "speech_help": ("Type a few sentences, pick a voice, press **Speak**: the first sentence plays while the "
+                    "rest is made.",
+                    "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장을 들려주는 동안 나머지를 만듭니다."),
 }
-I18N = gr.I18n(en={k: en for k, (en, _) in LABELS.items()}, ko={k: ko for k, (_, ko) in LABELS.items()})
+I18N = gr.I18n(en={k: en.format(device=DEVICE) for k, (en, _) in TEXTS.items()},
+               ko={k: ko.format(device="GPU" if ON_GPU else "CPU") for k, (_, ko) in TEXTS.items()})
+
+# What handlers write, by request language.
+SAY = {
+    "no_photo": ("Add a photo first: upload one, use the webcam or paste from the clipboard.",
+                 "먼저 사진을 올리거나 웹캠으로 찍거나 붙여 넣으세요."),
+    "not_image": ("This file could not be read as an image. Try a JPEG, PNG, WebP or GIF.",
+                  "이 파일은 이미지로 읽을 수 없습니다. JPEG, PNG, WebP, GIF 파일을 올려 주세요."),
+    "downloading": ("Downloading {label} from the Hugging Face Hub (first use only)…",
+                    "Hugging Face Hub에서 {label} 모델을 내려받는 중입니다 (처음 한 번만)…"),
+    "reduced": ("Restyled at {w}×{h}: your photo ({ow}×{oh}) was scaled down to this server's working size "
+                "({side} px on the long side).",
+                "{w}×{h} 크기로 변환했습니다. 원본 사진({ow}×{oh})을 이 서버의 작업 크기(긴 변 {side}px)로 줄였습니다."),
+    "full_size": ("Restyled at {w}×{h}, the photo's own size.", "원본 크기 {w}×{h}로 변환했습니다."),
+    "skipped": ("This voice cannot say {chars}: skipped.", "이 목소리는 {chars}을(를) 읽을 수 없어 건너뜁니다."),
+    "spoken": ("{sentences} sentence(s), {seconds:.1f} s at {rate:,} Hz.",
+               "문장 {sentences}개, {seconds:.1f}초, {rate:,} Hz."),
+    "spoken_skipped": (" Skipped: {chars}.", " 건너뛴 글자: {chars}."),
+    "status_models": ("{ready} of {total} ready.", "{total}개 중 {ready}개 준비됨."),
+    "status_rest": (" The others download on first use.", " 나머지는 처음 쓸 때 내려받습니다."),
+    "status_missing": (" The others are not downloaded and the Hugging Face Hub cannot be reached: "
+                       "they cannot be used until they are.",
+                       " 나머지는 내려받지 않았고 Hugging Face Hub에 연결할 수 없어 지금은 쓸 수 없습니다."),
+}
+
+
+def language(request: gr.Request | None) -> str:
+    """The visitor's language, from the browser's Accept-Language: Korean, else English."""
+    accept = request.headers.get("accept-language", "") if request is not None else ""
+    return "ko" if accept.strip().lower().startswith("ko") else "en"
+
+
+def say(key: str, lang: str, **values) -> str:
+    return SAY[key][lang == "ko"].format(**values)
+
+
+def refuse(message: str) -> gr.Error:
+    """A visitor's mistake or a missing model: a message for the page and one log line, not a
+    traceback (that comes with SYNTH_DEBUG=1)."""
+    log.info("request refused: %s", message)
+    return gr.Error(message, print_exception=device.DEBUG)
+
+
+def person_error(error: SynthError, lang: str) -> gr.Error:
+    return refuse(messages.describe(error, lang))
 
 
 class Upload(gr.Image):
@@ -77,168 +132,254 @@ class Upload(gr.Image):
         try:
             return super().preprocess(payload)
         except Exception as e:
-            raise gr.Error(f"This file could not be read as an image ({e.__class__.__name__}). "
-                           "Try a JPEG, PNG, WebP or GIF.") from e
+            raise refuse(SAY["not_image"][0] + " / " + SAY["not_image"][1]) from e
 
 
-@contextlib.contextmanager
-def user_errors():
-    """synth's typed errors -> a message the person can act on."""
-    try:
-        yield
-    except SynthError as e:
-        raise gr.Error(str(e)) from e
+def load(name: str, lang: str, progress: gr.Progress | None = None):
+    """A model from the cache, telling the page while one is being downloaded."""
+    if progress is not None and not MODELS.is_ready(name):
+        progress(0, desc=say("downloading", lang, label=messages.label(name, lang)))
+    return MODELS.get(name)
 
 
-def stylize(photo: str | None, style: str):
-    """Restyle one photo (the API endpoint /stylize)."""
+# -- image -------------------------------------------------------------------------------
+def stylize(photo: str | None, style: str, request: gr.Request):
+    """Restyle one photo (the API endpoint /stylize): the PNG at the working size."""
+    lang = language(request)
     if photo is None:
-        raise gr.Error("Add a photo first: upload one, use the webcam or paste from the clipboard.")
-    with user_errors():
-        return MODELS.get(style).stylize(photo)
+        raise refuse(say("no_photo", lang))
+    try:
+        return load(style, lang).stylize(photo)
+    except SynthError as e:
+        raise person_error(e, lang) from e
 
 
-def compare(photo: str | None, result):
-    if photo is None or result is None:
-        return None
-    return load_image(photo, MAX_SIDE), result
+def restyle_page(photo: str | None, style: str, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+    """The page's Restyle: before/after, a PNG named after the style, and a word on the size."""
+    lang = language(request)
+    if photo is None:
+        raise refuse(say("no_photo", lang))
+    try:
+        styler = load(style, lang, progress)
+        before = load_image(photo, MAX_SIDE)
+        original = image_size(photo)
+        after = styler.stylize(before)
+    except SynthError as e:
+        raise person_error(e, lang) from e
+    path = FILES.path(style, ".png")
+    after.save(path)
+    w, h = after.size
+    note = (say("reduced", lang, w=w, h=h, ow=original[0], oh=original[1], side=MAX_SIDE)
+            if (w, h) != original else say("full_size", lang, w=w, h=h))
+    return (before, after), str(path), note
 
 
-def _checked(text: str | None) -> str:
-    text = (text or "").strip()
-    if not text:
-        raise gr.Error("Type some text to speak.")
-    if len(text) > MAX_TEXT_CHARS:
-        raise gr.Error(f"The text is {len(text):,} characters long; this demo speaks at most "
-                       f"{MAX_TEXT_CHARS:,} at a time. Shorten it, or use `synth speak` for long texts.")
-    return text
-
-
-def _outputs(speech):
-    for old in WAV_DIR.iterdir():  # Gradio serves copies from its own cache; ours live an hour
-        if time.time() - old.stat().st_mtime > 3600:
-            shutil.rmtree(old, ignore_errors=True)
-    path = Path(tempfile.mkdtemp(dir=WAV_DIR)) / "speech.wav"
+# -- speech ------------------------------------------------------------------------------
+def _results(speech: Speech, voice_name: str, voice, lang: str):
+    path = FILES.path(voice_name, ".wav")
     speech.write(path)
-    return str(path), serving.mel_figure(speech.mel), serving.alignment_figure(speech.alignments)
+    frame_ms = 1000 * voice.vocoder.hop_size / voice.sample_rate
+    info = say("spoken", lang, sentences=len(speech.sentences), seconds=speech.duration, rate=speech.sample_rate)
+    if speech.skipped:
+        info += say("spoken_skipped", lang, chars=" ".join(speech.skipped))
+    return str(path), figures.mel_figure(speech.mel, frame_ms), figures.alignment_figure(
+        [a for a in speech.alignments if a is not None]), info
 
 
-def speak(text: str, voice: str):
-    """The complete WAV, the mel spectrogram and the alignment (the API endpoint /speak)."""
-    text = _checked(text)
-    with user_errors():
-        return _outputs(MODELS.get(voice).speak(text))
+def speak(text: str, voice: str, speed: float, request: gr.Request):
+    """The complete WAV, the mel spectrogram, the alignment and a line saying what was
+    spoken and what was skipped (the API endpoint /speak)."""
+    lang = language(request)
+    try:
+        model = load(voice, lang)
+        return _results(model.speak(text or "", SpeechOptions(speed=speed)), voice, model, lang)
+    except SynthError as e:
+        raise person_error(e, lang) from e
 
 
-def speak_streaming(text: str, voice: str):
-    """Sentence by sentence into the player, then the complete WAV and the figures."""
-    text = _checked(text)
+def speak_page(text: str, voice: str, speed: float, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+    """The page's Speak: sentence by sentence into the player, then the WAV and figures."""
+    lang = language(request)
     chunks = []
-    with user_errors():
-        model = MODELS.get(voice)
-        skipped = model.processor.unknown_characters(text)
+    try:
+        model = load(voice, lang, progress)
+        options = SpeechOptions(speed=speed)
+        model.sentences(text or "")  # empty, too long or unspeakable: refused before any audio
+        skipped = model.unspeakable(text)
+        stream = model.stream(text, options)
         if skipped:
-            gr.Warning(f"This voice cannot say {' '.join(skipped)}: skipped.")
-        for chunk in model.stream(text):
+            gr.Warning(say("skipped", lang, chars=" ".join(skipped)))
+        for chunk in stream:
             chunks.append(chunk)
             if STREAMING:
-                pcm = (chunk.audio * 32767).astype(np.int16)
-                yield (chunk.sample_rate, pcm), gr.skip(), gr.skip(), gr.skip()
-    wav, mel, alignment = _outputs(join(chunks))
-    yield (gr.skip() if STREAMING else wav), wav, mel, alignment
+                yield (chunk.sample_rate, chunk.pcm16()), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    except SynthError as e:
+        raise person_error(e, lang) from e
+    wav, mel, alignment, info = _results(Speech.from_chunks(chunks, skipped), voice, model, lang)
+    yield (gr.skip() if STREAMING else wav), wav, mel, alignment, info
 
 
-def about() -> str:
-    rows = "\n".join(
-        f"| {m.label['en']} | `{m.name}` | "
-        + "<br>".join(f"[{r.repo_id}](https://huggingface.co/{r.repo_id}/tree/{r.revision}) @ `{r.revision[:10]}`"
-                      for r in m.repos.values())
-        + f" | {m.license} | {m.description}" + ("" if m.available else f" *Not available yet: {m.unavailable}.*")
-        + " |" for m in catalog.models())
-    return f"""
-**Running on:** {DEVICE}
+# -- page state: model status, menus and About in the visitor's language -----------------
+def _state(name: str) -> str:
+    return "ready" if MODELS.is_ready(name) else ("download" if hub.can_download() else "missing")
 
-| model | name | weights (Hub repo @ pinned revision) | licence | what it is |
-|---|---|---|---|---|
-{rows}
 
-### How it works
-**Image.** A CycleGAN generator is a convolutional network trained without paired examples: one
-network turns horses into zebras while a second turns them back, and the pair learns because a
-round trip must give back the photo. Here the photo is scaled to at most {MAX_SIDE} px, its pixels
-mapped to [-1, 1], and sent through 2 down-sampling convolutions, 9 residual blocks and 2
-up-sampling convolutions. The network is fully convolutional, so any aspect ratio works.
+def _choices(task: str, lang: str) -> list[tuple[str, str]]:
+    choices = []
+    for model in catalog.models(task):
+        if model.available:
+            state = _state(model.name)
+            mark = "" if state == "ready" else f" ({messages.status_word(state, lang)})"
+            choices.append((messages.label(model.name, lang) + mark, model.name))
+    return choices
 
-**Speech.** Tacotron2 reads the text as a sequence of characters and writes a *mel spectrogram*
-one frame (11.6 ms) at a time; at each step its *attention* decides which characters it is saying
-— the diagonal in the alignment plot. It stops when it predicts the end. Multi-band MelGAN then
-turns the spectrogram into a waveform, four frequency bands at once. Long texts are split into
-sentences; the first one plays while the rest are made.
 
-The weights are the unchanged checkpoints published on the Hugging Face Hub; synth re-implements
-the networks on current TensorFlow to load them.
+def _status(task: str, lang: str) -> str:
+    states = [_state(m.name) for m in catalog.models(task) if m.available]
+    line = say("status_models", lang, ready=states.count("ready"), total=len(states))
+    if "missing" in states:
+        line += say("status_missing", lang)
+    elif "download" in states:
+        line += say("status_rest", lang)
+    return line
+
+
+ABOUT = {
+    "device": ("Running on", "실행 장치"),
+    "weights": ("Weights", "가중치"),
+    "licence": ("Licence", "라이선스"),
+    "sound": ("Sound", "소리"),
+    "sound_value": ("{rate:,} Hz; one mel frame is {frame:.1f} ms; each decoder step writes {step} frame(s)",
+                    "{rate:,} Hz, 멜 프레임 하나는 {frame:.1f} ms, 디코더 한 단계가 프레임 {step}개를 씁니다"),
+    "not_downloaded": ("Not downloaded yet: details appear once it is.", "아직 내려받지 않았습니다. 내려받으면 자세한 정보가 나옵니다."),
+    "working_size": ("Working size", "작업 크기"),
+    "working_size_value": ("longest side {side} px", "긴 변 {side}px"),
+    "how": ("How it works", "작동 방식"),
+    "how_image": ("<b>Image.</b> A CycleGAN generator is a convolutional network trained without paired "
+                  "examples: one network turns horses into zebras while a second turns them back, and the pair "
+                  "learns because a round trip must give back the photo. Here the photo is scaled to at most "
+                  "{side} px, its pixels mapped to [-1, 1], and sent through down-sampling convolutions, residual "
+                  "blocks and up-sampling convolutions. The network is fully convolutional, so any aspect ratio "
+                  "works.",
+                  "<b>이미지.</b> CycleGAN 생성기는 짝지은 예시 없이 학습한 합성곱 신경망입니다. 한 신경망은 말을 "
+                  "얼룩말로 바꾸고 다른 신경망은 다시 말로 되돌리며, 한 바퀴 돌아온 사진이 원래 사진과 같아야 한다는 "
+                  "조건으로 함께 학습합니다. 여기서는 사진을 긴 변 {side}px 이하로 줄이고 픽셀 값을 [-1, 1]로 바꾼 뒤, "
+                  "다운샘플링 합성곱, 잔차 블록, 업샘플링 합성곱을 차례로 통과시킵니다. 완전 합성곱 신경망이라 어떤 "
+                  "가로세로 비율이든 처리합니다."),
+    "how_speech": ("<b>Speech.</b> Tacotron2 reads the text as a sequence of symbols and writes a <i>mel "
+                   "spectrogram</i> a few frames at a time; at each step its <i>attention</i> decides which symbols "
+                   "it is saying (the diagonal in the alignment plot), and it stops when it predicts the end. "
+                   "Multi-band MelGAN then turns the spectrogram into a waveform, four frequency bands at once. "
+                   "Long texts are split into sentences: the first one plays while the rest are made.",
+                   "<b>음성.</b> Tacotron2는 글을 기호의 나열로 읽고 <i>멜 스펙트로그램</i>을 몇 프레임씩 씁니다. "
+                   "단계마다 <i>어텐션</i>이 지금 어떤 기호를 읽는지 정하고(정렬 그림의 대각선), 끝을 예측하면 멈춥니다. "
+                   "그다음 Multi-band MelGAN이 스펙트로그램을 네 개의 주파수 대역으로 나누어 한꺼번에 소리 파형으로 "
+                   "바꿉니다. 긴 글은 문장으로 나누어, 첫 문장을 들려주는 동안 나머지를 만듭니다."),
+    "unchanged": ("The weights are the unchanged checkpoints published on the Hugging Face Hub; synth "
+                  "re-implements the networks on current TensorFlow to load them.",
+                  "가중치는 Hugging Face Hub에 공개된 체크포인트를 그대로 씁니다. synth는 이를 불러오기 위해 신경망을 "
+                  "최신 TensorFlow로 다시 구현했습니다."),
+}
+
+
+def _about(lang: str) -> str:
+    """About as cards (they wrap on a phone), from the models' own configs."""
+    t = lambda key, **values: ABOUT[key][lang == "ko"].format(**values)  # noqa: E731
+    cards = []
+    for model in catalog.models():
+        facts = about.facts(model)
+        repos = "<br>".join(
+            f'<a href="https://huggingface.co/{r.repo_id}/tree/{r.revision}">{html.escape(r.repo_id)}</a> '
+            f"@ <code>{r.revision[:10]}</code>" for r in model.repos.values())
+        rows = [(t("weights"), repos), (t("licence"), html.escape(model.license))]
+        if model.task == "voice":
+            rows.append((t("sound"), t("sound_value", rate=facts.sample_rate, frame=facts.frame_ms,
+                                         step=facts.step_frames) if facts.sample_rate else t("not_downloaded")))
+        else:
+            rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
+        details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
+        cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'
+                     f"<p><code>{model.name}</code></p><dl>{details}</dl></article>")
+    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)}</p><div class="synth-cards">{"".join(cards)}</div>'
+            f'<h2>{t("how")}</h2><p>{t("how_image", side=MAX_SIDE)}</p><p>{t("how_speech")}</p>'
+            f'<p>{t("unchanged")}</p>')
+
+
+def page_state(request: gr.Request):
+    """Status lines, menus marked with what is ready, and About, as of this page load."""
+    lang = language(request)
+    return (_status("style", lang), gr.Dropdown(choices=_choices("style", lang)),
+            _status("voice", lang), gr.Dropdown(choices=_choices("voice", lang)), _about(lang))
+
+
+CSS = """
+.synth-cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .75rem; }
+.synth-card { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); padding: .75rem; }
+.synth-card h3 { margin: 0 0 .25rem; } .synth-card dl { margin: 0; } .synth-card dd { margin: 0 0 .4rem; }
+.synth-card dt { font-weight: 600; } .synth-card a, .synth-card code { overflow-wrap: anywhere; }
 """
-
+# Primary buttons a shade darker than the default, so that their white text reads at >= 4.5:1.
+THEME = gr.themes.Default(primary_hue="indigo").set(
+    button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
+    button_primary_text_color="white")
 
 with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 3600)) as demo:
-    gr.Markdown("# synth\nDeep-learning image restyling and speech synthesis, on "
-                + ("the GPU" if DEVICE.startswith("GPU") else "the CPU") + ".")
-    with gr.Tab(I18N("synth_image")):
-        gr.Markdown(I18N("synth_image_help"))
+    gr.Markdown(I18N("title"))
+    with gr.Tab(I18N("image")):
+        gr.Markdown(I18N("image_help"))
         image_status = gr.Markdown(elem_id="image-status")
         with gr.Row():
             with gr.Column():
-                photo = Upload(label=I18N("synth_photo"), type="filepath", image_mode=None, elem_id="photo",
+                photo = Upload(label=I18N("photo"), type="filepath", image_mode=None, elem_id="photo",
                                sources=["upload", "webcam", "clipboard"])
-                style = gr.Dropdown(STYLES, value=STYLES[0][1] if STYLES else None, label=I18N("synth_style"))
-                restyle = gr.Button(I18N("synth_restyle"), variant="primary", elem_id="restyle")
-                gr.Examples(PHOTOS, inputs=[photo])
+                style = gr.Dropdown(_choices("style", "en"), value="horse2zebra", label=I18N("style"),
+                                    elem_id="style")
+                restyle = gr.Button(I18N("restyle"), variant="primary", elem_id="restyle")
+                gr.Examples(PHOTOS, inputs=[photo], label=I18N("examples"))
             with gr.Column():
-                comparison = gr.ImageSlider(label=I18N("synth_compare"), type="pil", interactive=False,
+                comparison = gr.ImageSlider(label=I18N("compare"), type="pil", interactive=False,
                                             elem_id="comparison")
-                result = gr.Image(label=I18N("synth_result"), type="pil", format="png", interactive=False,
-                                  buttons=["download", "fullscreen"], elem_id="result")
-        restyle.click(stylize, [photo, style], result, api_name="stylize", concurrency_limit=CONCURRENCY
-                      ).then(compare, [photo, result], comparison, api_name="compare",
-                             api_visibility="private")
+                size_note = gr.Markdown(elem_id="size-note")
+                png_file = gr.File(label=I18N("png"), interactive=False, elem_id="png")
+        restyle.click(restyle_page, [photo, style], [comparison, png_file, size_note], api_name="restyle",
+                      api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="image")
+        api_image = gr.Image(visible=False, type="pil", format="png")
+        gr.Button(visible=False).click(stylize, [photo, style], api_image, api_name="stylize",
+                                       concurrency_limit=CONCURRENCY, concurrency_id="image")
 
-    with gr.Tab(I18N("synth_speech")):
-        gr.Markdown(I18N("synth_speech_help"))
+    with gr.Tab(I18N("speech")):
+        gr.Markdown(I18N("speech_help"))
         speech_status = gr.Markdown(elem_id="speech-status")
         with gr.Row():
             with gr.Column():
-                text = gr.Textbox(label=I18N("synth_text"), lines=4, max_length=MAX_TEXT_CHARS,
-                                  placeholder="Type a sentence or two.", elem_id="text")
-                voice = gr.Dropdown(VOICES, value=VOICES[0][1] if VOICES else None, label=I18N("synth_voice"),
+                text = gr.Textbox(label=I18N("text"), lines=4, max_length=MAX_TEXT_CHARS,
+                                  placeholder=I18N("placeholder"), elem_id="text")
+                voice = gr.Dropdown(_choices("voice", "en"), value="ljspeech-en", label=I18N("voice"),
                                     elem_id="voice")
-                unavailable = [f"{m.label['en']}: {m.unavailable}" for m in catalog.models("voice") if not m.available]
-                if unavailable:
-                    gr.Markdown("Coming later: " + "; ".join(unavailable) + ".")
-                speak_button = gr.Button(I18N("synth_speak"), variant="primary", elem_id="speak")
-                examples = [(label, s, name) for label, name in VOICES for s in SENTENCES.get(name, [])]
-                gr.Examples([[s, name] for _, s, name in examples], inputs=[text, voice],
-                            example_labels=[f"{label}: {s[:50]}…" if len(s) > 50 else f"{label}: {s}"
-                                            for label, s, _ in examples])
+                speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.1, label=I18N("speed"), elem_id="speed")
+                speak_button = gr.Button(I18N("speak"), variant="primary", elem_id="speak")
+                examples = [(name, s) for name in SENTENCES for s in SENTENCES[name]]
+                gr.Examples([[s, name] for name, s in examples], inputs=[text, voice], label=I18N("examples"),
+                            example_labels=[f"{messages.label(name, 'en')}: {s}" for name, s in examples])
             with gr.Column():
-                player = gr.Audio(label=I18N("synth_listen"), streaming=STREAMING, autoplay=True, interactive=False,
+                player = gr.Audio(label=I18N("listen"), streaming=STREAMING, autoplay=True, interactive=False,
                                   elem_id="player")
-                wav_file = gr.File(label=I18N("synth_wav"), interactive=False, elem_id="wav")
-        mel_plot = gr.Plot(label=I18N("synth_mel"), elem_id="mel")
-        alignment_plot = gr.Plot(label=I18N("synth_alignment"), elem_id="alignment")
-        speak_button.click(speak_streaming, [text, voice], [player, wav_file, mel_plot, alignment_plot],
-                           api_name="speak_streaming", api_visibility="private", concurrency_limit=CONCURRENCY,
+                speech_info = gr.Markdown(elem_id="speech-info")
+                wav_file = gr.File(label=I18N("wav"), interactive=False, elem_id="wav")
+        mel_plot = gr.Plot(label=I18N("mel"), elem_id="mel")
+        alignment_plot = gr.Plot(label=I18N("alignment"), elem_id="alignment")
+        speak_button.click(speak_page, [text, voice, speed], [player, wav_file, mel_plot, alignment_plot, speech_info],
+                           api_name="speak_page", api_visibility="private", concurrency_limit=CONCURRENCY,
                            concurrency_id="speech")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
-        api_speak = gr.Button(visible=False)
-        api_speak.click(speak, [text, voice], [wav_file, mel_plot, alignment_plot], api_name="speak",
-                        concurrency_limit=CONCURRENCY, concurrency_id="speech")
+        gr.Button(visible=False).click(speak, [text, voice, speed], [wav_file, mel_plot, alignment_plot, speech_info],
+                                       api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
 
-    with gr.Tab(I18N("synth_about")):
-        gr.Markdown(about())
+    with gr.Tab(I18N("about")):
+        about_html = gr.HTML(elem_id="about")
 
-    # Which models are missing, and how to get them, as of each page load.
-    demo.load(lambda: (serving.status("style"), serving.status("voice")), None, [image_status, speech_status],
-              api_name="status", api_visibility="private")
+    demo.load(page_state, None, [image_status, style, speech_status, voice, about_html], api_name="page_state",
+              api_visibility="private")
 
 
 def launch(**kwargs):
@@ -249,7 +390,8 @@ def launch(**kwargs):
     for problem in MODELS.preload(names):
         log.warning("SYNTH_PRELOAD: %s", problem)
     return demo.queue(max_size=32, api_open=False).launch(
-        i18n=I18N, max_file_size=MAX_FILE_SIZE, enable_monitoring=False, footer_links=["api"], **kwargs)
+        i18n=I18N, theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
+        footer_links=["api"], **kwargs)
 
 
 if __name__ == "__main__":

@@ -2,7 +2,15 @@
 
 
 class SynthError(Exception):
-    """Base class of every error synth raises on purpose."""
+    """Base class of every error synth raises on purpose.
+
+    str() is the message for a terminal or a log; `reason` (a short key) and `details` (the
+    values the message names) let a web page word it in the visitor's language."""
+
+    def __init__(self, message: str, *, reason: str | None = None, **details):
+        super().__init__(message)
+        self.reason = reason
+        self.details = details
 
 
 class ConfigError(SynthError, ValueError):
@@ -43,8 +51,8 @@ class ModelUnavailable(SynthError, OSError):
                  revision: str | None = None, reason: str | None = None):
         if reason is not None and reason not in self.REASONS:
             raise ValueError(f"unknown reason {reason!r}; expected one of {self.REASONS}")
-        super().__init__(message)
-        self.model, self.repo, self.revision, self.reason = model, repo, revision, reason
+        super().__init__(message, reason=reason, model=model, repo=repo, revision=revision)
+        self.model, self.repo, self.revision = model, repo, revision
 
 
 class UnknownModel(SynthError, KeyError):

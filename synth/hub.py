@@ -78,6 +78,12 @@ def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str
                        f"name; valid names: {', '.join(catalog.MODELS)}")
 
 
+def can_download() -> bool:
+    """Whether a model missing from the cache would be fetched now: not offline, and the
+    Hub not found unreachable within the last UNREACHABLE_FOR seconds."""
+    return not constants.HF_HUB_OFFLINE and _clock() >= _unreachable_until
+
+
 def is_cached(name: str) -> bool:
     """Whether catalog model `name` has every file its loaders read in the local cache (no network)."""
     try:

@@ -1,11 +1,16 @@
 import dataclasses
+import os
 import threading
 import time
 
 import numpy as np
+import pytest
 
-from synth import catalog, serving
+from synth import catalog, hub
+from synth.errors import ImageError, ModelUnavailable, OptionError, TextError
 from synth.image import Styler
+from synth.serving import ModelCache, OutputFiles, about, figures, messages
+from synth.speech import SpeechOptions
 
 
 def test_model_cache_loads_each_model_once_across_threads(monkeypatch):
@@ -18,7 +23,7 @@ def test_model_cache_loads_each_model_once_across_threads(monkeypatch):
         return real(cls, name, **kwargs)
 
     monkeypatch.setattr(Styler, "from_pretrained", classmethod(slow_load))
-    cache = serving.ModelCache(max_side=64)
+    cache = ModelCache(max_side=64)
     results = []
     threads = [threading.Thread(target=lambda: results.append(cache.get("horse2zebra"))) for _ in range(4)]
     for t in threads:
@@ -29,23 +34,100 @@ def test_model_cache_loads_each_model_once_across_threads(monkeypatch):
     assert len(results) == 4 and all(r is results[0] for r in results) and results[0].max_side == 64
 
 
+def test_voices_get_the_callers_text_limit():
+    voice = ModelCache(max_text_chars=12).get("ljspeech-en")
+    assert voice.max_chars == 12
+    with pytest.raises(TextError) as error:
+        voice.sentences("Hello there, friend.")
+    assert (error.value.reason, error.value.details) == ("too_long", {"length": 20, "limit": 12})
+
+
 def test_preload_reports_what_it_could_not_load():
-    problems = serving.ModelCache().preload(["horse2zebra", "thorsten-de", "nope"])
+    problems = ModelCache().preload(["horse2zebra", "thorsten-de", "nope"])
     assert len(problems) == 2
     assert "synth download thorsten-de" in problems[0] and "valid names" in problems[1]
 
 
-def test_status_lists_downloaded_and_missing(monkeypatch):
-    assert "`horse2zebra`) is downloaded" in serving.status("style")
-    monkeypatch.setitem(catalog.MODELS, "baker-zh", dataclasses.replace(catalog.get("baker-zh"), unavailable="why"))
-    text = serving.status("voice")
-    assert "`ljspeech-en`) is downloaded" in text and "`thorsten-de`) is not downloaded yet" in text
-    assert "synth download thorsten-de" in text
-    assert "baker" not in text  # unavailable ones are not offered
+def test_ready_means_loaded_or_cached():
+    cache = ModelCache()
+    assert cache.is_ready("ljspeech-en") and not cache.is_loaded("ljspeech-en")
+    assert not cache.is_ready("thorsten-de")  # not in the test cache
 
 
-def test_figures_have_the_data_shapes():
-    mel = serving.mel_figure(np.zeros((120, 80)))
-    assert mel.axes[0].images[0].get_array().shape == (80, 120)
-    alignment = serving.alignment_figure([np.zeros((10, 30)), np.zeros((7, 20))])
+@pytest.mark.parametrize("error, en, ko", [
+    (TextError("x", reason="empty"), "Type some text to speak.", "읽을 문장을 입력하세요."),
+    (TextError("x", reason="too_long", length=20000, limit=1000),
+     "The text is 20,000 characters long; this demo speaks at most 1,000 at a time. Shorten it.",
+     "문장이 20,000자입니다. 이 데모는 한 번에 1,000자까지 읽습니다. 줄여 주세요."),
+    (OptionError("x", reason="speed", value=3, low=0.5, high=2.0), "Choose a speed from 0.5 to 2.0.",
+     "속도는 0.5에서 2.0 사이로 고르세요."),
+    (ImageError("x", reason="too_large_file", megabytes=60, limit=50), "The file is 60 MB; the limit is 50 MB.",
+     "파일이 60MB입니다. 50MB까지 올릴 수 있습니다."),
+    (ModelUnavailable("x", model="kss-ko", reason="offline"),
+     "Korean (KSS) is not downloaded on this server, and the server is working offline. "
+     "(Whoever runs this demo can fetch it with: synth download kss-ko.)",
+     "한국어 (KSS) 모델이 이 서버에 없고, 서버가 오프라인으로 동작하고 있습니다. "
+     "(데모를 실행하는 컴퓨터에서 다음 명령으로 받을 수 있습니다: synth download kss-ko)"),
+    (ModelUnavailable("x", model="kss-ko", reason="not_found"), "Korean (KSS) was not found on the Hugging Face Hub.",
+     "Hugging Face Hub에서 한국어 (KSS) 모델을 찾을 수 없습니다."),
+    (TextError("odd"), "Something went wrong: odd", "문제가 생겼습니다: odd"),
+])
+def test_messages_for_people(error, en, ko):
+    assert messages.describe(error, "en") == en
+    assert messages.describe(error, "ko") == ko
+    assert "`" not in en + ko  # plain words: a page shows no markdown code
+
+
+def test_every_error_the_library_raises_for_a_person_has_words():
+    """The errors a visitor can cause reach describe() with a reason it knows."""
+    with pytest.raises(OptionError) as error:
+        SpeechOptions(speed=3)
+    assert not messages.describe(error.value).startswith("Something went wrong")
+    with pytest.raises(ImageError) as error:
+        Styler.from_pretrained("horse2zebra").stylize(b"not an image")
+    assert messages.describe(error.value) == "This file could not be read as an image. Try a JPEG, PNG, WebP or GIF."
+
+
+def test_about_facts_come_from_each_models_configs(monkeypatch):
+    """Baker (hop 300 at 24 kHz, reduction factor 2) and LJSpeech (hop 256 at 22.05 kHz, r 1)."""
+    english, mandarin = about.facts(catalog.get("ljspeech-en")), about.facts(catalog.get("baker-zh"))
+    assert (english.sample_rate, round(english.frame_ms, 2), english.step_frames) == (22050, 11.61, 1)
+    assert (mandarin.sample_rate, mandarin.frame_ms, mandarin.step_frames) == (24000, 12.5, 2)
+    missing = about.facts(catalog.get("thorsten-de"))
+    assert not missing.cached and missing.sample_rate is None
+
+
+def test_can_download_follows_offline_mode(monkeypatch):
+    assert not hub.can_download()  # the tests run with HF_HUB_OFFLINE=1
+    monkeypatch.setattr(hub.constants, "HF_HUB_OFFLINE", False)
+    assert hub.can_download()
+
+
+def test_output_files_are_named_and_pruned(tmp_path):
+    files = OutputFiles(max_age=60)
+    old = files.path("kss-ko", ".wav")
+    old.write_bytes(b"x")
+    assert old.name.startswith("kss-ko-") and old.suffix == ".wav"
+    aged = time.time() - 120
+    os.utime(old.parent, (aged, aged))
+    new = files.path("kss-ko", ".wav")
+    assert not old.exists() and new.parent.exists() and new.parent != old.parent
+
+
+def test_figures_have_the_data_and_readable_text():
+    mel = figures.mel_figure(np.zeros((120, 80)), frame_ms=12.5)
+    image = mel.axes[0].images[0]
+    assert image.get_array().shape == (80, 120) and image.get_extent()[1] == pytest.approx(1.5)
+    alignment = figures.alignment_figure([np.zeros((10, 30)), np.zeros((7, 20))])
     assert [ax.images[0].get_array().shape for ax in alignment.axes] == [(10, 30), (7, 20)]
+    # On a 390 px phone the page shows the figure ~350 px wide: every text stays >= 10 px.
+    scale = 350 / (figures.WIDTH_INCHES * figures.DPI)
+    for figure in (mel, alignment):
+        sizes = [t.get_fontsize() for t in figure.findobj(lambda a: hasattr(a, "get_fontsize")) if t.get_text()]
+        assert sizes and min(sizes) * figures.DPI / 72 * scale >= 10
+
+
+def test_unavailable_models_are_not_offered(monkeypatch):
+    monkeypatch.setitem(catalog.MODELS, "baker-zh", dataclasses.replace(catalog.get("baker-zh"), unavailable="why"))
+    with pytest.raises(ModelUnavailable, match="not available: why"):
+        ModelCache().get("baker-zh")

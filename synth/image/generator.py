@@ -9,8 +9,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import tensorflow as tf
 
+from synth.device import tf
 from synth.errors import CheckpointMismatch, ConfigError
 
 Layout = list[tuple[str, tuple[int, ...]]]

@@ -30,28 +30,30 @@ def _open(source) -> Image.Image:
         if not path.is_file():
             raise ImageError(f"no such image file: {path}")
         if path.stat().st_size > MAX_FILE_BYTES:
-            raise ImageError(f"{path.name} is {path.stat().st_size / 1024 ** 2:.0f} MB; "
-                             f"the limit is {MAX_FILE_BYTES // 1024 ** 2} MB")
+            raise _too_big(path.stat().st_size, f"{path.name} is")
         source = path.read_bytes()
     if isinstance(source, (bytes, bytearray)):
         if len(source) > MAX_FILE_BYTES:
-            raise ImageError(f"the file is {len(source) / 1024 ** 2:.0f} MB; the limit is "
-                             f"{MAX_FILE_BYTES // 1024 ** 2} MB")
+            raise _too_big(len(source), "the file is")
         source = io.BytesIO(source)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             return Image.open(source)  # reads the header only
     except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
-        raise ImageError(_reason(e)) from e
+        if isinstance(e, UnidentifiedImageError):
+            raise ImageError("this file is not an image Pillow can read (try JPEG, PNG, WebP or GIF)",
+                             reason="not_image") from e
+        raise ImageError(f"the image is too large: over the {MAX_PIXELS // 1_000_000} MP limit",
+                         reason="too_many_pixels", limit=MAX_PIXELS // 1_000_000) from e
     except OSError as e:
-        raise ImageError(f"the file could not be read as an image: {e}") from e
+        raise ImageError(f"the file could not be read as an image: {e}", reason="not_image") from e
 
 
-def _reason(error: Exception) -> str:
-    if isinstance(error, UnidentifiedImageError):
-        return "this file is not an image Pillow can read (try JPEG, PNG, WebP or GIF)"
-    return f"the image is too large: over the {MAX_PIXELS // 1_000_000} MP limit"
+def _too_big(size: int, what: str) -> ImageError:
+    megabytes, limit = size / 1024 ** 2, MAX_FILE_BYTES // 1024 ** 2
+    return ImageError(f"{what} {megabytes:.0f} MB; the limit is {limit} MB", reason="too_large_file",
+                      megabytes=round(megabytes), limit=limit)
 
 
 def _flatten(image: Image.Image) -> Image.Image:
@@ -68,6 +70,13 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
+def image_size(source) -> tuple[int, int]:
+    """(width, height) of an upload as it is seen (EXIF rotation applied), from its header."""
+    image = _open(source)
+    turned = image.getexif().get(0x0112) in (5, 6, 7, 8)  # orientations that swap the sides
+    return (image.height, image.width) if turned else image.size
+
+
 def load_image(source, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray:
     """An upload (path, bytes, file, PIL image or uint8 array) -> uint8 RGB (H, W, 3).
 
@@ -76,14 +85,15 @@ def load_image(source, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray:
     image = _open(source)
     if image.width * image.height > MAX_PIXELS:
         raise ImageError(f"the image is {image.width}×{image.height} = "
-                         f"{image.width * image.height / 1e6:.0f} MP; the limit is {MAX_PIXELS // 1_000_000} MP")
+                         f"{image.width * image.height / 1e6:.0f} MP; the limit is {MAX_PIXELS // 1_000_000} MP",
+                         reason="too_many_pixels", limit=MAX_PIXELS // 1_000_000)
     try:
         image.seek(0)
         image.load()
         image = ImageOps.exif_transpose(image)
         image = _flatten(image)
     except (OSError, SyntaxError, ValueError) as e:  # truncated or corrupt data
-        raise ImageError(f"the image data is damaged or incomplete: {e}") from e
+        raise ImageError(f"the image data is damaged or incomplete: {e}", reason="damaged") from e
     if max(image.size) > max_side:
         image.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
     return np.asarray(image, np.uint8)

@@ -11,12 +11,12 @@ import re
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from synth import hub
 from synth.catalog import GENERATOR_FILES, NATIVE_CONFIG, NATIVE_WEIGHTS, SAVED_MODEL, SAVED_VARIABLES
+from synth.device import tf
 from synth.errors import CheckpointMismatch, ConfigError
 from synth.image.generator import Generator, GeneratorConfig
 

@@ -28,9 +28,11 @@ class SpeechOptions:
 
     def __post_init__(self):
         if not MIN_SPEED <= self.speed <= MAX_SPEED:
-            raise OptionError(f"speed {self.speed} is out of range: choose {MIN_SPEED} to {MAX_SPEED}")
+            raise OptionError(f"speed {self.speed} is out of range: choose {MIN_SPEED} to {MAX_SPEED}",
+                              reason="speed", value=self.speed, low=MIN_SPEED, high=MAX_SPEED)
         if self.max_steps is not None and self.max_steps < 1:
-            raise OptionError(f"max_steps {self.max_steps} is out of range: choose 1 or more")
+            raise OptionError(f"max_steps {self.max_steps} is out of range: choose 1 or more",
+                              reason="max_steps", value=self.max_steps)
 
 
 @dataclasses.dataclass

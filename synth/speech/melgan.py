@@ -8,8 +8,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
+from synth.device import tf
 from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import MultiBandMelGANConfig, build, read_config
 

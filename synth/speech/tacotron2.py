@@ -13,8 +13,8 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-import tensorflow as tf
 
+from synth.device import tf
 from synth.errors import ConfigError, TextError
 from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import Tacotron2Config, build, read_config

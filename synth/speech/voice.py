@@ -112,14 +112,16 @@ class Voice:
     def sentences(self, text: str) -> list[str]:
         """Check `text` and split it into the sentences that will be decoded."""
         if not isinstance(text, str) or not text.strip():
-            raise TextError("the text is empty: type something to speak")
+            raise TextError("the text is empty: type something to speak", reason="empty")
         if len(text) > self.max_chars:
             raise TextError(f"the text is {len(text):,} characters long; this voice speaks at most "
-                            f"{self.max_chars:,} at a time: shorten it")
+                            f"{self.max_chars:,} at a time: shorten it",
+                            reason="too_long", length=len(text), limit=self.max_chars)
         sentences = [s for s in split_sentences(text, self.language) if self.processor.is_speakable(s)]
         if not sentences:
             raise TextError(f"nothing in {text[:80]!r} can be said by this voice "
-                            f"(language '{self.language}'): it knows none of its letters")
+                            f"(language '{self.language}'): it knows none of its letters",
+                            reason="nothing_speakable", language=self.language)
         return sentences
 
     def unspeakable(self, text: str) -> list[str]:

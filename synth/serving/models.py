@@ -1,0 +1,54 @@
+"""Models loaded once, on first use, however many requests ask for them at the same time."""
+from __future__ import annotations
+
+import threading
+
+from synth import catalog, hub
+from synth.errors import SynthError
+from synth.image import Styler
+from synth.image.io import DEFAULT_MAX_SIDE
+from synth.speech import Voice
+from synth.speech.voice import MAX_TEXT_CHARS
+
+
+class ModelCache:
+    """Catalog models by name. `max_side` is the working size of the stylers it loads,
+    `max_text_chars` the longest text its voices speak in one request."""
+
+    def __init__(self, max_side: int = DEFAULT_MAX_SIDE, max_text_chars: int = MAX_TEXT_CHARS):
+        self.max_side = max_side
+        self.max_text_chars = max_text_chars
+        self._models: dict[str, Voice | Styler] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def get(self, name: str) -> Voice | Styler:
+        """The model, downloaded first if it is missing (huggingface_hub's progress bars are
+        tqdm bars, which a UI can follow), then loaded from the cache."""
+        model = catalog.get(name)
+        with self._guard:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._models:
+                if model.task == "voice":
+                    self._models[name] = Voice.from_pretrained(name, max_chars=self.max_text_chars)
+                else:
+                    self._models[name] = Styler.from_pretrained(name, max_side=self.max_side)
+            return self._models[name]
+
+    def is_loaded(self, name: str) -> bool:
+        return name in self._models
+
+    def is_ready(self, name: str) -> bool:
+        """Loaded, or every file in the local cache: a request will not wait for the Hub."""
+        return self.is_loaded(name) or hub.is_cached(name)
+
+    def preload(self, names: list[str]) -> list[str]:
+        """Load `names` now; returns the messages of those that could not be loaded."""
+        problems = []
+        for name in names:
+            try:
+                self.get(name)
+            except SynthError as e:  # missing, unknown or broken: say so, start anyway
+                problems.append(str(e))
+        return problems
