@@ -17,7 +17,9 @@ ENV HOME=/home/user \
     PYTHONUNBUFFERED=1
 WORKDIR /home/user/app
 
-COPY --chown=user requirements.txt .
+# The package first (its dependencies are the slow layer), then the app and assets.
+COPY --chown=user requirements.txt pyproject.toml README.md ./
+COPY --chown=user synth ./synth
 RUN pip install --no-cache-dir -r requirements.txt
 COPY --chown=user . .
 

@@ -9,7 +9,27 @@ from pathlib import Path
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
 
+class UsageError(Exception):
+    """A command line that cannot work, found before any model (or TensorFlow) loads."""
+
+
+def _check_model(name: str, task: str, option: str) -> None:
+    """A catalog name of the right kind, a local directory or a Hub repo id (org/name)."""
+    from synth import catalog
+
+    if Path(name).expanduser().is_dir() or ("/" in name and name not in catalog.MODELS):
+        return
+    valid = ", ".join(m.name for m in catalog.models(task) if m.available)
+    if name in catalog.MODELS and catalog.MODELS[name].task != task:
+        raise UsageError(f"{option} {name}: that is a {catalog.MODELS[name].task}, not a {task}; {task}s: {valid}")
+    if name not in catalog.MODELS:
+        raise UsageError(f"{option} {name}: unknown {task}; {task}s: {valid} (or a local directory, or a Hub "
+                         "repo id org/name)")
+
+
 def _speak(args) -> int:
+    if args.vocoder is None:
+        _check_model(args.voice, "voice", "--voice")
     from synth.speech import SpeechOptions, Voice
 
     options = SpeechOptions(seed=args.seed, max_steps=args.max_steps, speed=args.speed)
@@ -33,15 +53,31 @@ def _image_files(inputs: list[str]) -> list[Path]:
     return files
 
 
+def _output(args, files: list[Path]) -> tuple[Path, bool]:
+    """(-o path, whether it is a folder): one input file may go to a file or into a folder;
+    several inputs, or a folder of them, go into a folder, never to one image file."""
+    output = Path(args.output)
+    several = len(files) > 1 or any(Path(i).is_dir() for i in args.inputs)
+    if several and output.suffix.lower() in IMAGE_SUFFIXES:
+        raise UsageError(f"-o {args.output}: {len(files)} images cannot go into one file; give a folder")
+    return output, several or output.is_dir() or args.output.endswith(("/", "\\"))
+
+
 def _stylize(args) -> int:
+    _check_model(args.model, "style", "-m/--model")
+    missing = [i for i in args.inputs if not Path(i).exists()]
+    if missing:
+        raise UsageError(f"no such file or folder: {', '.join(missing)}")
+    files = _image_files(args.inputs)
+    if not files:
+        raise UsageError(f"no images in {' '.join(args.inputs)} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
+    output, to_folder = _output(args, files)
+
     from tqdm import tqdm
 
     from synth.errors import ImageError
     from synth.image import Styler, load_image
 
-    files = _image_files(args.inputs)
-    output = Path(args.output)
-    to_folder = len(files) > 1 or Path(args.inputs[0]).is_dir() or output.is_dir()
     if to_folder:
         output.mkdir(parents=True, exist_ok=True)
     styler = Styler.from_pretrained(args.model, max_side=args.max_side)
@@ -82,8 +118,7 @@ def _download(args) -> int:
 
     names = [m.name for m in catalog.models()] if args.all else args.names
     if not names:
-        print("name the models to download, or pass --all; see `synth models`", file=sys.stderr)
-        return 2
+        raise UsageError(f"name the models to download, or pass --all; models: {', '.join(catalog.MODELS)}")
     failed = 0
     for name in names:
         try:
@@ -98,10 +133,12 @@ def _download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="synth", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
+    defaults = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
-    speak = commands.add_parser("speak", help="text -> WAV")
+    speak = commands.add_parser("speak", help="text -> WAV", **defaults)
     speak.add_argument("text")
-    speak.add_argument("--voice", default="ljspeech-en", help="catalog voice, or a Tacotron2 directory/repo id")
+    speak.add_argument("--voice", default="ljspeech-en", help="catalog voice (see `synth models`), or a "
+                       "text-to-mel directory/repo id with --vocoder")
     speak.add_argument("--vocoder", help="Multi-band MelGAN directory/repo id (when --voice is not a catalog name)")
     speak.add_argument("-o", "--output", default="speech.wav")
     speak.add_argument("--seed", type=int, help="makes prenet dropout, and so the audio, reproducible")
@@ -109,10 +146,11 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("--speed", type=float, default=1.0, help="0.5 (slower) to 2.0 (faster), same pitch")
     speak.set_defaults(run=_speak)
 
-    stylize = commands.add_parser("stylize", help="restyle images with a CycleGAN generator")
+    stylize = commands.add_parser("stylize", help="restyle images with a CycleGAN generator", **defaults)
     stylize.add_argument("inputs", nargs="+", help="image files or folders")
     stylize.add_argument("-m", "--model", default="horse2zebra", help="catalog name, directory or repo id")
-    stylize.add_argument("-o", "--output", required=True, help="output file (one input) or folder")
+    stylize.add_argument("-o", "--output", required=True,
+                         help="output PNG file (one input) or folder (several inputs, or ending in /)")
     stylize.add_argument("--max-side", type=int, default=1024, help="working size: longest side in pixels")
     stylize.add_argument("--batch-size", type=int, default=4)
     stylize.set_defaults(run=_stylize)
@@ -120,7 +158,8 @@ def build_parser() -> argparse.ArgumentParser:
     models = commands.add_parser("models", help="list the catalog and what is cached")
     models.set_defaults(run=_models)
 
-    download = commands.add_parser("download", help="fetch catalog models into the Hugging Face cache")
+    download = commands.add_parser("download", help="fetch catalog models into the Hugging Face cache",
+                                     **defaults)
     download.add_argument("names", nargs="*")
     download.add_argument("--all", action="store_true", help="every model in the catalog")
     download.set_defaults(run=_download)
@@ -134,6 +173,9 @@ def main(argv: list[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         sys.exit(args.run(args))
+    except UsageError as e:
+        print(f"synth {args.command}: {e}", file=sys.stderr)
+        sys.exit(2)
     except SynthError as e:
         print(f"synth {args.command}: {e}", file=sys.stderr)
         sys.exit(1)

@@ -23,3 +23,13 @@ def test_space_front_matter_and_system_packages():
     assert "ffmpeg" in packages
     assert all(re.search(rf"\b{p}\b", DOCKERFILE) for p in packages)
     assert "useradd --create-home --uid 1000 user" in DOCKERFILE and "GRADIO_SERVER_NAME=0.0.0.0" in DOCKERFILE
+
+
+def test_quick_start_installs_the_synth_command():
+    """`pip install -r requirements.txt` installs the package itself, so the `synth` command
+    that the README and the app's messages name is there after the quick start."""
+    requirements = [line.strip() for line in (ROOT / "requirements.txt").read_text().splitlines()
+                    if line.strip() and not line.startswith("#")]
+    assert requirements == ["-e ."]
+    assert 'synth = "synth.cli:main"' in (ROOT / "pyproject.toml").read_text()
+    assert DOCKERFILE.index("COPY --chown=user synth ./synth") < DOCKERFILE.index("RUN pip install")
