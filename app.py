@@ -23,7 +23,7 @@ import gradio as gr  # noqa: E402
 from synth import catalog, device, hub  # noqa: E402
 from synth.errors import SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
-from synth.serving import ModelCache, OutputFiles, about, figures, messages  # noqa: E402
+from synth.serving import ModelCache, OutputFiles, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
 from synth.speech.mel import MAX_SPEED, MIN_SPEED  # noqa: E402
 
@@ -50,7 +50,9 @@ PHOTOS = sorted(str(p) for p in ASSETS.glob("*.jpg"))
 TEXTS = {
     "title": ("# synth\nDeep-learning image restyling and speech synthesis, running on {device}.",
               "# synth\n딥러닝으로 사진의 화풍을 바꾸고 글을 소리 내어 읽습니다. 실행 장치: {device}."),
-    "image": ("Image", "이미지"),
+    # Not "image": an app key that is also one of Gradio's translation namespaces (image, audio,
+    # plot, ...) is replaced by Gradio's dictionary, and the tab read "[object Object]".
+    "image_tab": ("Image", "이미지"),
     "speech": ("Speech", "음성"),
     "about": ("About", "소개"),
     "photo": ("Your photo", "사진"),
@@ -76,8 +78,15 @@ TEXTS = {
                     "rest is made.",
                     "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장을 들려주는 동안 나머지를 만듭니다."),
 }
+# Gradio ships Korean for its widgets (gradio/templates/frontend/assets/ko-*.js); where it
+# reads awkwardly, these win: the front end (svelte-i18n) looks a whole dotted key up in the
+# app's flat dictionary before walking into Gradio's nested one.
+GRADIO_KO = {"upload_text.drop_image": "이미지를 여기로 끌어다 놓으세요",
+             "upload_text.drop_file": "파일을 여기로 끌어다 놓으세요",
+             "upload_text.click_to_upload": "눌러서 올리기",
+             "upload_text.paste_clipboard": "클립보드에서 붙여 넣기"}
 I18N = gr.I18n(en={k: en.format(device=DEVICE) for k, (en, _) in TEXTS.items()},
-               ko={k: ko.format(device="GPU" if ON_GPU else "CPU") for k, (_, ko) in TEXTS.items()})
+               ko={k: ko.format(device="GPU" if ON_GPU else "CPU") for k, (_, ko) in TEXTS.items()} | GRADIO_KO)
 
 # What handlers write, by request language.
 SAY = {
@@ -198,25 +207,33 @@ def speak(text: str, voice: str, speed: float, request: gr.Request):
 
 
 def speak_page(text: str, voice: str, speed: float, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
-    """The page's Speak: sentence by sentence into the player, then the WAV and figures."""
+    """The page's Speak: sentence by sentence into the player, ending as soon as the audio is
+    out (the player's playlist closes only then); `finish_speech` makes the WAV and figures."""
     lang = language(request)
-    chunks = []
+    spoken = []
     try:
         model = load(voice, lang, progress)
         options = SpeechOptions(speed=speed)
         model.sentences(text or "")  # empty, too long or unspeakable: refused before any audio
         skipped = model.unspeakable(text)
-        stream = model.stream(text, options)
         if skipped:
             gr.Warning(say("skipped", lang, chars=" ".join(skipped)))
-        for chunk in stream:
-            chunks.append(chunk)
-            if STREAMING:
-                yield (chunk.sample_rate, chunk.pcm16()), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        if STREAMING:
+            for piece in playback.feed(model.stream(text, options), spoken):
+                yield piece, gr.skip()
+        else:
+            spoken = list(model.stream(text, options))
     except SynthError as e:
         raise person_error(e, lang) from e
-    wav, mel, alignment, info = _results(Speech.from_chunks(chunks, skipped), voice, model, lang)
-    yield (gr.skip() if STREAMING else wav), wav, mel, alignment, info
+    yield gr.skip(), {"voice": voice, "speech": Speech.from_chunks(spoken, skipped)}
+
+
+def finish_speech(said: dict, request: gr.Request):
+    """After the stream: the complete WAV (also into the player when there was no streaming),
+    the mel spectrogram, the alignment and what was said."""
+    lang = language(request)
+    wav, mel, alignment, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang)
+    return (gr.skip() if STREAMING else wav), wav, mel, alignment, info
 
 
 # -- page state: model status, menus and About in the visitor's language -----------------
@@ -309,7 +326,14 @@ def page_state(request: gr.Request):
     """Status lines, menus marked with what is ready, and About, as of this page load."""
     lang = language(request)
     return (_status("style", lang), gr.Dropdown(choices=_choices("style", lang)),
-            _status("voice", lang), gr.Dropdown(choices=_choices("voice", lang)), _about(lang))
+            _status("voice", lang), gr.Dropdown(choices=_choices("voice", lang)), _about(lang),
+            gr.Dataset(sample_labels=_example_labels(lang)))
+
+
+def _example_labels(lang: str) -> list[str]:
+    """The example sentences (each in its own language), after their voice's name in `lang`
+    (example labels are plain strings to Gradio's front end: an I18n key is not looked up)."""
+    return [f"{messages.label(name, lang)}: {s}" for name in SENTENCES for s in SENTENCES[name]]
 
 
 CSS = """
@@ -325,7 +349,7 @@ THEME = gr.themes.Default(primary_hue="indigo").set(
 
 with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 3600)) as demo:
     gr.Markdown(I18N("title"))
-    with gr.Tab(I18N("image")):
+    with gr.Tab(I18N("image_tab")):
         gr.Markdown(I18N("image_help"))
         image_status = gr.Markdown(elem_id="image-status")
         with gr.Row():
@@ -335,7 +359,7 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                 style = gr.Dropdown(_choices("style", "en"), value="horse2zebra", label=I18N("style"),
                                     elem_id="style")
                 restyle = gr.Button(I18N("restyle"), variant="primary", elem_id="restyle")
-                gr.Examples(PHOTOS, inputs=[photo], label=I18N("examples"))
+                gr.Examples(PHOTOS, inputs=[photo], label=I18N("examples"), elem_id="photo-examples")
             with gr.Column():
                 comparison = gr.ImageSlider(label=I18N("compare"), type="pil", interactive=False,
                                             elem_id="comparison")
@@ -358,9 +382,9 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                                     elem_id="voice")
                 speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.1, label=I18N("speed"), elem_id="speed")
                 speak_button = gr.Button(I18N("speak"), variant="primary", elem_id="speak")
-                examples = [(name, s) for name in SENTENCES for s in SENTENCES[name]]
-                gr.Examples([[s, name] for name, s in examples], inputs=[text, voice], label=I18N("examples"),
-                            example_labels=[f"{messages.label(name, 'en')}: {s}" for name, s in examples])
+                sentence_examples = gr.Examples([[s, name] for name in SENTENCES for s in SENTENCES[name]],
+                                                inputs=[text, voice], label=I18N("examples"),
+                                                example_labels=_example_labels("en"), elem_id="sentence-examples")
             with gr.Column():
                 player = gr.Audio(label=I18N("listen"), streaming=STREAMING, autoplay=True, interactive=False,
                                   elem_id="player")
@@ -368,9 +392,11 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                 wav_file = gr.File(label=I18N("wav"), interactive=False, elem_id="wav")
         mel_plot = gr.Plot(label=I18N("mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("alignment"), elem_id="alignment")
-        speak_button.click(speak_page, [text, voice, speed], [player, wav_file, mel_plot, alignment_plot, speech_info],
-                           api_name="speak_page", api_visibility="private", concurrency_limit=CONCURRENCY,
-                           concurrency_id="speech")
+        said = gr.State()
+        speak_button.click(speak_page, [text, voice, speed], [player, said], api_name="speak_page",
+                           api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech"
+                           ).success(finish_speech, said, [player, wav_file, mel_plot, alignment_plot, speech_info],
+                                     api_name="finish_speech", api_visibility="private")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
         gr.Button(visible=False).click(speak, [text, voice, speed], [wav_file, mel_plot, alignment_plot, speech_info],
                                        api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
@@ -378,8 +404,8 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
     with gr.Tab(I18N("about")):
         about_html = gr.HTML(elem_id="about")
 
-    demo.load(page_state, None, [image_status, style, speech_status, voice, about_html], api_name="page_state",
-              api_visibility="private")
+    demo.load(page_state, None, [image_status, style, speech_status, voice, about_html, sentence_examples.dataset],
+              api_name="page_state", api_visibility="private")
 
 
 def launch(**kwargs):

@@ -162,6 +162,36 @@ def test_browser_image_and_speech(app_url):
 
 
 @pytest.mark.slow
+def test_browser_streamed_speech_never_waits_for_audio_already_made(app_url):
+    """Four sentences with the tiny voice (each ~1.5 s, made in well under a second): once
+    the player starts, it never runs out of audio, and it plays exactly the WAV's length."""
+    from playwright.sync_api import sync_playwright
+
+    from player import play_and_record
+
+    paragraph = "The first sentence is here. A second one follows it. Then comes a third. And this is the last."
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=CHROMIUM_ARGS + ["--autoplay-policy=no-user-gesture-required"])
+        page = browser.new_page()
+        page.goto(app_url)
+        page.get_by_role("tab", name="Speech").click()
+        page.locator("#voice input").click()
+        page.get_by_role("option", name="English (LJSpeech)").click()
+        page.locator("#text textarea").fill(paragraph)
+        result = play_and_record(page, "#speak", timeout_s=120)
+        page.locator("#wav").get_by_text("ljspeech-en-").wait_for(timeout=60000)
+        audio, rate = sf.read(io.BytesIO(page.request.get(page.locator("#wav a").first.get_attribute("href")).body()))
+        browser.close()
+    assert result["played"] and result["ended"], result["events"]
+    assert result["starved"] == [], result["events"]
+    assert len(audio) == _expected_samples(paragraph) and rate == 22050
+    # The stream is AAC: one 1024-sample priming frame, and the last frame padded to 1024
+    # samples, so it lasts 1 to 2 frames (46.4 to 92.9 ms at 22.05 kHz) longer than the WAV.
+    assert 1024 / rate - 1e-3 <= result["played_s"] - len(audio) / rate <= 2048 / rate + 1e-3
+
+
+@pytest.mark.slow
 def test_browser_korean_interface(app_url):
     from playwright.sync_api import sync_playwright
 
@@ -274,7 +304,7 @@ def test_without_ffmpeg_speech_comes_whole(tmp_path):
     """No ffmpeg on PATH: one log line, no streaming, and the player still gets the WAV."""
     script = ("import app, soundfile as sf\n"
               "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, None))\n"
-              "player, wav = outputs[-1][0], outputs[-1][1]\n"
+              "player, wav = app.finish_speech(outputs[-1][1], None)[:2]\n"
               "print(app.STREAMING, len(outputs), player == wav, sf.info(wav).samplerate)\n")
     env = dict(os.environ, PATH=str(Path(sys.executable).parent))
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,

@@ -131,3 +131,40 @@ def test_unavailable_models_are_not_offered(monkeypatch):
     monkeypatch.setitem(catalog.MODELS, "baker-zh", dataclasses.replace(catalog.get("baker-zh"), unavailable="why"))
     with pytest.raises(ModelUnavailable, match="not available: why"):
         ModelCache().get("baker-zh")
+
+
+def test_playback_feeds_small_pieces_and_ticks_while_waiting(monkeypatch):
+    from synth.serving import playback
+    from synth.speech import SpeechChunk
+
+    monkeypatch.setattr(playback, "HOLD_SECONDS", 0.0)
+    rate = 20000
+    chunks = [SpeechChunk(f"s{i}", np.full(12000, 0.5, np.float32), rate, np.zeros((4, 80)), None, pause)
+              for i, pause in enumerate([5000, 0])]
+
+    def slow():
+        yield chunks[0]
+        time.sleep(3.5 * playback.TICK_SECONDS)  # the second sentence takes a while
+        yield chunks[1]
+
+    spoken = []
+    pieces = list(playback.feed(slow(), spoken))
+    sizes = [len(p) for _, p in pieces]
+    assert spoken == chunks and all(r == rate for r, _ in pieces)
+    # first: a 0.1 s lead, then 0.25 s pieces of the sentence and its pause (17,000 samples) ...
+    assert sizes[:6] == [2000, 3000, 5000, 5000, 2000, 1] and set(sizes[6:]) <= {1, 5000, 2000}
+    # ... ticks of one silent sample while the second is made (at most MAX_TICKS), then its pieces
+    assert 1 <= sizes.count(1) <= playback.MAX_TICKS and sizes[-3:] == [5000, 5000, 2000]
+    audio = np.concatenate([p for _, p in pieces if len(p) > 1])
+    assert len(audio) == sum(len(c.pcm16()) for c in chunks)
+
+
+def test_playback_raises_what_the_voice_hit():
+    from synth.serving import playback
+
+    def broken():
+        raise TextError("nothing to say", reason="nothing_speakable")
+        yield
+
+    with pytest.raises(TextError, match="nothing to say"):
+        list(playback.feed(broken(), []))
