@@ -82,13 +82,13 @@ MODELS: dict[str, Model] = {m.name: m for m in [
     _voice("synpaflex-fr", "fr", "French (SynPaFlex)", "프랑스어 (SynPaFlex)",
            "tts-tacotron2-synpaflex-fr", "732c1078edeb6d15fec7528460925a22672188f0",
            "tts-mb_melgan-synpaflex-fr", "1f4643c5480443269ea076b02960fda4d3e5ac82", 22050,
-           "A female French reader (SynPaFlex corpus): Tacotron2 + Multi-band MelGAN. It was "
-           "trained without numbers: write them out in words."),
+           "A female French reader (SynPaFlex corpus): Tacotron2 + Multi-band MelGAN. Numbers are "
+           "written out in words before it reads them."),
     _voice("baker-zh", "zh", "Mandarin (Baker)", "중국어 (Baker)",
            "tts-tacotron2-baker-ch", "c325a6eeac61b20250b0a28b9a3bd9526df105a2",
            "tts-mb_melgan-baker-ch", "14292f026b09d55e84a7e1a26b1c21b9bc84cf57", 24000,
            "A female Mandarin speaker (Databaker corpus): Tacotron2 + Multi-band MelGAN. Chinese "
-           "characters only: digits and Latin letters are skipped.", vocoder_mb=7.54),
+           "characters and numbers; Latin letters are skipped.", vocoder_mb=7.54),
     Model("horse2zebra", "style", {"en": "Horse → zebra", "ko": "말 → 얼룩말"}, "",
           {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b", 47.2)},
           "CC0-1.0", "CycleGAN ResNet-9 generator from the keras.io example, trained on horse "
