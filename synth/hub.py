@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import re
 import time
 import warnings
@@ -44,6 +45,10 @@ _REFUSED = (401, 403, 404)  # HTTP statuses that are an answer about the repo, n
 # What a repo id asked for without a role may hold: anything one of our loaders reads.
 _ANY_MODEL: FileSets = tuple(file_set for sets in catalog.ROLE_FILES.values() for file_set in sets)
 _clock = time.monotonic   # tests move time forward by replacing it
+# huggingface_hub's telemetry user agent fetches a registry from the Hub once per process,
+# which doubled the wait for a Hub that does not answer (3 s more): off unless asked for.
+if "HF_HUB_DISABLE_TELEMETRY" not in os.environ:
+    constants.HF_HUB_DISABLE_TELEMETRY = True
 _unreachable_until = 0.0  # _clock() value before which the Hub is not asked
 
 
