@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 import soundfile as sf
-from conftest import free_port
+from conftest import FIXTURES, free_port
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from synth import catalog
 from synth.image import Styler
 
 ROOT = Path(__file__).parent.parent
@@ -110,6 +111,19 @@ def test_api_text_file_as_image(client, tmp_path):
     fake.write_text("this is not a photo")
     with pytest.raises(AppError, match="could not be read as an image"):
         client.predict(handle_file(str(fake)), "horse2zebra", api_name="/stylize")
+
+
+def _wait_for(server, port: int) -> str:
+    """The URL of an app started as a subprocess, once it answers."""
+    url = f"http://127.0.0.1:{port}/"
+    for _ in range(120):
+        try:
+            urllib.request.urlopen(url, timeout=2)
+            return url
+        except OSError:
+            assert server.poll() is None, server.stdout.read() if server.stdout else "the app exited"
+            time.sleep(1)
+    raise TimeoutError(url)
 
 
 def _browser(playwright):
@@ -261,15 +275,8 @@ def test_app_without_network_or_models(tmp_path):
                GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
     server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
     try:
-        for _ in range(120):
-            try:
-                urllib.request.urlopen(url, timeout=2)
-                break
-            except OSError:
-                assert server.poll() is None, server.stdout.read()
-                time.sleep(1)
+        url = _wait_for(server, port)
         with sync_playwright() as playwright:
             browser = _browser(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -298,6 +305,47 @@ def test_app_without_network_or_models(tmp_path):
         output, _ = server.communicate(timeout=30)
     assert output.count("WARNING synth.hub: the Hugging Face Hub") == 1, output  # once: no retry storm
     assert "Traceback" not in output, output
+
+
+@pytest.mark.slow
+def test_browser_shows_a_download_in_progress(tmp_path):
+    """A model fetched on first use from a (fake, slow) Hub: the page says what is being
+    downloaded while it comes, then shows the result."""
+    import threading
+
+    from fakehub import FakeHub
+    from playwright.sync_api import sync_playwright
+
+    hub_server = FakeHub()
+    repo = catalog.get("horse2zebra").repos["generator"]
+    hub_server.add(repo.repo_id, FIXTURES / "cyclegan_keras_tiny" / "savedmodel", repo.revision)
+    hub_server.delay = 1.5  # per file: the download takes a few seconds
+    threading.Thread(target=hub_server.serve_forever, daemon=True).start()
+    port = free_port()
+    env = dict(os.environ, HF_HOME=str(tmp_path / "hf-home"), HF_HUB_OFFLINE="0", HF_ENDPOINT=hub_server.url,
+               GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    try:
+        url = _wait_for(server, port)
+        with sync_playwright() as playwright:
+            browser = _browser(playwright)
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            page.goto(url)
+            page.locator("#image-status").get_by_text("The others download on first use.").wait_for()
+            page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "chelsea.jpg"))
+            page.locator("#photo img").wait_for()
+            page.locator("#restyle").click()
+            page.get_by_text("Downloading Horse → zebra from the Hugging Face Hub").first.wait_for(timeout=30000)
+            page.screenshot(path=ARTIFACTS / "downloading.png")
+            page.locator("#comparison img").first.wait_for(timeout=60000)
+            browser.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        hub_server.shutdown()
+        hub_server.server_close()
+    assert {"saved_model.pb", "variables/variables.index"} <= hub_server.fetched()
 
 
 def test_without_ffmpeg_speech_comes_whole(tmp_path):
