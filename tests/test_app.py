@@ -1,5 +1,6 @@
 """The demo as people and scripts use it: the real app on a local port, models from the
 fake Hugging Face cache, offline. Browser tests drive Debian's Chromium via Playwright."""
+import contextlib
 import io
 import os
 import re
@@ -113,17 +114,28 @@ def test_api_text_file_as_image(client, tmp_path):
         client.predict(handle_file(str(fake)), "horse2zebra", api_name="/stylize")
 
 
-def _wait_for(server, port: int) -> str:
-    """The URL of an app started as a subprocess, once it answers."""
+@contextlib.contextmanager
+def _app_process(hf_home: Path, hub_endpoint: str, log: list):
+    """`python app.py` as a person starts it, online (not offline mode) against
+    `hub_endpoint`; yields its URL once it answers; its output is appended to `log`."""
+    port = free_port()
+    env = dict(os.environ, HF_HOME=str(hf_home), HF_HUB_OFFLINE="0", HF_ENDPOINT=hub_endpoint,
+               GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
+    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
     url = f"http://127.0.0.1:{port}/"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return url
-        except OSError:
-            assert server.poll() is None, server.stdout.read() if server.stdout else "the app exited"
-            time.sleep(1)
-    raise TimeoutError(url)
+    try:
+        for _ in range(120):
+            try:
+                urllib.request.urlopen(url, timeout=2)
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read()
+                time.sleep(1)
+        yield url
+    finally:
+        server.terminate()
+        log.append(server.communicate(timeout=30)[0])
 
 
 def _browser(playwright):
@@ -269,40 +281,31 @@ def test_app_without_network_or_models(tmp_path):
 
     from hubcache import build_cache
 
-    port = free_port()
-    hf_home = tmp_path / "empty-hf-home"
-    env = dict(os.environ, HF_HOME=str(hf_home), HF_HUB_OFFLINE="0", HF_ENDPOINT=f"http://127.0.0.1:{free_port()}",
-               GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        url = _wait_for(server, port)
-        with sync_playwright() as playwright:
-            browser = _browser(playwright)
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.goto(url)
-            page.locator("#image-status").get_by_text("0 of 1 ready. The others download on first use.").wait_for()
-            page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
-            page.locator("#photo img").wait_for()
-            page.locator("#restyle").click()
-            message = _toasts(page)
-            assert "Horse → zebra is not downloaded on this server, and the Hugging Face Hub cannot be reached" \
-                in message and "synth download horse2zebra" in message and "`" not in message
-            page.screenshot(path=ARTIFACTS / "no-models.png")
+    hf_home, log = tmp_path / "empty-hf-home", []
+    with _app_process(hf_home, f"http://127.0.0.1:{free_port()}", log) as url, sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(url)
+        page.locator("#image-status").get_by_text("0 of 1 ready. The others download on first use.").wait_for()
+        page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
+        page.locator("#photo img").wait_for()
+        page.locator("#restyle").click()
+        message = _toasts(page)
+        assert "Horse → zebra is not downloaded on this server, and the Hugging Face Hub cannot be reached" \
+            in message and "synth download horse2zebra" in message and "`" not in message
+        page.screenshot(path=ARTIFACTS / "no-models.png")
 
-            page.reload()
-            page.locator("#image-status").get_by_text("cannot be reached").wait_for()
-            assert "(not downloaded, and the Hub cannot be reached)" in page.locator("#style input").input_value()
-            build_cache(hf_home / "hub", ["horse2zebra"])  # someone copies the model in
-            page.reload()
-            page.locator("#image-status").get_by_text("1 of 1 ready.").wait_for()
-            page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
-            page.locator("#restyle").click()
-            page.locator("#comparison img").first.wait_for(timeout=60000)
-            browser.close()
-    finally:
-        server.terminate()
-        output, _ = server.communicate(timeout=30)
+        page.reload()
+        page.locator("#image-status").get_by_text("cannot be reached").wait_for()
+        assert "(not downloaded, and the Hub cannot be reached)" in page.locator("#style input").input_value()
+        build_cache(hf_home / "hub", ["horse2zebra"])  # someone copies the model in
+        page.reload()
+        page.locator("#image-status").get_by_text("1 of 1 ready.").wait_for()
+        page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
+        page.locator("#restyle").click()
+        page.locator("#comparison img").first.wait_for(timeout=60000)
+        browser.close()
+    output = log[0]
     assert output.count("WARNING synth.hub: the Hugging Face Hub") == 1, output  # once: no retry storm
     assert "Traceback" not in output, output
 
@@ -321,14 +324,8 @@ def test_browser_shows_a_download_in_progress(tmp_path):
     hub_server.add(repo.repo_id, FIXTURES / "cyclegan_keras_tiny" / "savedmodel", repo.revision)
     hub_server.delay = 1.5  # per file: the download takes a few seconds
     threading.Thread(target=hub_server.serve_forever, daemon=True).start()
-    port = free_port()
-    env = dict(os.environ, HF_HOME=str(tmp_path / "hf-home"), HF_HUB_OFFLINE="0", HF_ENDPOINT=hub_server.url,
-               GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                              stderr=subprocess.DEVNULL)
     try:
-        url = _wait_for(server, port)
-        with sync_playwright() as playwright:
+        with _app_process(tmp_path / "hf-home", hub_server.url, []) as url, sync_playwright() as playwright:
             browser = _browser(playwright)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
             page.goto(url)
@@ -341,8 +338,6 @@ def test_browser_shows_a_download_in_progress(tmp_path):
             page.locator("#comparison img").first.wait_for(timeout=60000)
             browser.close()
     finally:
-        server.terminate()
-        server.wait(timeout=30)
         hub_server.shutdown()
         hub_server.server_close()
     assert {"saved_model.pb", "variables/variables.index"} <= hub_server.fetched()
