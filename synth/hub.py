@@ -53,15 +53,15 @@ _unreachable_until = 0.0  # _clock() value before which the Hub is not asked
 
 
 def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str] | None = None,
-          file_sets: FileSets | None = None, local_files_only: bool = False,
-          progress: type | None = None) -> dict[str, Path]:
+          file_sets: FileSets | None = None, local_files_only: bool = False) -> dict[str, Path]:
     """Role -> local directory for the model(s) `name_or_path` names, fetched if needed.
 
     A catalog name gives its repos by role ("text_to_mel" + "vocoder", or "generator"), or
     only those in `roles`. A Hub repo id or a local directory is one model: it is keyed by
     the one role asked for, else MODEL. `file_sets` is what the caller's loader reads (any
     one set is enough; default: what a repo in that role holds), so nothing else is
-    downloaded. `progress`: a tqdm class given to snapshot_download, for a UI to follow.
+    downloaded. Downloads show huggingface_hub's tqdm bars (a UI follows them with
+    gr.Progress(track_tqdm=True)).
     """
     if Path(name_or_path).expanduser().is_dir():
         return dict.fromkeys(_one_role(name_or_path, roles), Path(name_or_path).expanduser())
@@ -70,7 +70,7 @@ def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str
         if revision is not None:
             raise ValueError(f"revision={revision!r} cannot be used with catalog model '{model.name}': it is "
                              f"pinned ({_pins(model)}); pass a repo id to choose a revision")
-        return _catalog_files(model, roles, file_sets, local_files_only, progress)
+        return _catalog_files(model, roles, file_sets, local_files_only)
     if _REPO_ID.match(name_or_path):
         (role,) = _one_role(name_or_path, roles)
         revision = revision or "main"
@@ -78,7 +78,7 @@ def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str
             warnings.warn(f"{name_or_path} @ '{revision}' is not pinned to a full commit SHA: its files "
                           "may change under you; pass revision=<40-hex commit>", stacklevel=2)
         sets = file_sets or catalog.ROLE_FILES.get(role, _ANY_MODEL)
-        return {role: _snapshot(name_or_path, name_or_path, revision, sets, local_files_only, progress)}
+        return {role: _snapshot(name_or_path, name_or_path, revision, sets, local_files_only)}
     raise UnknownModel(f"'{name_or_path}' is not a directory, a Hub repo id (org/name) or a model "
                        f"name; valid names: {', '.join(catalog.MODELS)}")
 
@@ -92,15 +92,15 @@ def can_download() -> bool:
 def is_cached(name: str) -> bool:
     """Whether catalog model `name` has every file its loaders read in the local cache (no network)."""
     try:
-        _catalog_files(catalog.get(name), None, None, True, None)
+        _catalog_files(catalog.get(name), None, None, True)
     except ModelUnavailable:
         return False
     return True
 
 
-def download(name: str, progress: type | None = None) -> list[Path]:
+def download(name: str) -> list[Path]:
     """Fetch every repo of catalog model `name` into the cache; its local directories."""
-    return list(_catalog_files(catalog.get(name), None, None, False, progress).values())
+    return list(_catalog_files(catalog.get(name), None, None, False).values())
 
 
 def _pins(model: catalog.Model) -> str:
@@ -119,7 +119,7 @@ def _one_role(name: str, roles: Sequence[str] | None) -> list[str]:
 
 
 def _catalog_files(model: catalog.Model, roles: Sequence[str] | None, file_sets: FileSets | None,
-                   local_files_only: bool, progress: type | None) -> dict[str, Path]:
+                   local_files_only: bool) -> dict[str, Path]:
     if not model.available:
         raise ModelUnavailable(f"{model.task} '{model.name}' is not available: {model.unavailable}",
                                model=model.name, reason="unavailable")
@@ -131,12 +131,11 @@ def _catalog_files(model: catalog.Model, roles: Sequence[str] | None, file_sets:
                                f"{'/'.join(sorted({m.task for m in others})) or role}; those are: "
                                f"{', '.join(m.name for m in others)}")
     return {role: _snapshot(model.name, model.repos[role].repo_id, model.repos[role].revision,
-                            file_sets or catalog.ROLE_FILES[role], local_files_only, progress)
+                            file_sets or catalog.ROLE_FILES[role], local_files_only)
             for role in roles}
 
 
-def _snapshot(name: str, repo_id: str, revision: str, file_sets: FileSets, local_files_only: bool,
-              progress: type | None) -> Path:
+def _snapshot(name: str, repo_id: str, revision: str, file_sets: FileSets, local_files_only: bool) -> Path:
     """The snapshot of `repo_id` @ `revision` holding one of `file_sets`: from the cache when it
     is there and pinned, else from the Hub when allowed and reachable, else from the cache."""
     cached = _cached(repo_id, revision, file_sets)
@@ -149,7 +148,7 @@ def _snapshot(name: str, repo_id: str, revision: str, file_sets: FileSets, local
     elif _clock() < _unreachable_until:
         reason, cause = "unreachable", None
     else:
-        path, cause = _download(name, repo_id, revision, file_sets, progress)
+        path, cause = _download(name, repo_id, revision, file_sets)
         if path is not None:
             return path
         reason = "unreachable"
@@ -187,8 +186,7 @@ def _http():
     return getattr(hub_http, "httpx2", None) or hub_http.httpx
 
 
-def _download(name: str, repo_id: str, revision: str, file_sets: FileSets,
-              progress: type | None) -> tuple[Path | None, Exception | None]:
+def _download(name: str, repo_id: str, revision: str, file_sets: FileSets) -> tuple[Path | None, Exception | None]:
     """Ask the Hub once, without retries (huggingface_hub would retry a dead connection for
     ~25 s), then download the files: (directory, None), or (None, why) when it did not answer."""
     global _unreachable_until
@@ -204,7 +202,7 @@ def _download(name: str, repo_id: str, revision: str, file_sets: FileSets,
                     "for the next %d minutes", constants.ENDPOINT, _describe(e), UNREACHABLE_FOR // 60)
         return None, e
     try:
-        path = Path(huggingface_hub.snapshot_download(repo_id, revision=revision, tqdm_class=progress,
+        path = Path(huggingface_hub.snapshot_download(repo_id, revision=revision,
                                                       allow_patterns=_patterns(file_sets)))
     except (OSError, http.TransportError) as e:  # HfHubHTTPError is an OSError
         if isinstance(e, HfHubHTTPError) and _status(e) in _REFUSED:
