@@ -1,9 +1,10 @@
 # The demo as a Hugging Face Docker Space (or any container host): the README's steps.
 FROM python:3.11-slim
 
-# ffmpeg: Gradio streams speech through it; libsndfile: soundfile writes WAVs with it.
+# ffmpeg: Gradio streams speech through it; libsndfile: soundfile writes WAVs with it;
+# fonts-nanum: Korean labels in the speech figures.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends ffmpeg libsndfile1 \
+ && apt-get install -y --no-install-recommends ffmpeg libsndfile1 fonts-nanum \
  && rm -rf /var/lib/apt/lists/*
 
 # Spaces run containers as uid 1000; the Hugging Face cache lives in its home.

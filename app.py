@@ -79,13 +79,16 @@ TEXTS = {
                     "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장을 들려주는 동안 나머지를 만듭니다."),
 }
 # Gradio ships Korean for its widgets (gradio/templates/frontend/assets/ko-*.js); where it
-# reads awkwardly, these win: the front end (svelte-i18n) looks a whole dotted key up in the
-# app's flat dictionary before walking into Gradio's nested one.
-GRADIO_KO = {"upload_text.drop_image": "이미지를 여기로 끌어다 놓으세요",
+# reads awkwardly or lacks a key, these win: the front end (svelte-i18n) looks a whole dotted key
+# up in the app's flat dictionary before walking into Gradio's nested one. "common.complete",
+# announced to screen readers when an event ends, is in no Gradio dictionary (it read as the key).
+GRADIO_EN = {"common.complete": "Done"}
+GRADIO_KO = {"common.complete": "완료",
+             "upload_text.drop_image": "이미지를 여기로 끌어다 놓으세요",
              "upload_text.drop_file": "파일을 여기로 끌어다 놓으세요",
              "upload_text.click_to_upload": "눌러서 올리기",
              "upload_text.paste_clipboard": "클립보드에서 붙여 넣기"}
-I18N = gr.I18n(en={k: en.format(device=DEVICE) for k, (en, _) in TEXTS.items()},
+I18N = gr.I18n(en={k: en.format(device=DEVICE) for k, (en, _) in TEXTS.items()} | GRADIO_EN,
                ko={k: ko.format(device="GPU" if ON_GPU else "CPU") for k, (_, ko) in TEXTS.items()} | GRADIO_KO)
 
 # What handlers write, by request language.
@@ -184,6 +187,10 @@ def restyle_page(photo: str | None, style: str, request: gr.Request, progress=gr
 
 
 # -- speech ------------------------------------------------------------------------------
+AXES = {"en": {"mel": ("time (s)", "mel channel"), "alignment": ("decoder step", "input symbol")},
+        "ko": {"mel": ("시간 (초)", "멜 채널"), "alignment": ("디코더 단계", "입력 기호")}}
+
+
 def _results(speech: Speech, voice_name: str, voice, lang: str):
     path = FILES.path(voice_name, ".wav")
     speech.write(path)
@@ -191,8 +198,9 @@ def _results(speech: Speech, voice_name: str, voice, lang: str):
     info = say("spoken", lang, sentences=len(speech.sentences), seconds=speech.duration, rate=speech.sample_rate)
     if speech.skipped:
         info += say("spoken_skipped", lang, chars=" ".join(speech.skipped))
-    return str(path), figures.mel_figure(speech.mel, frame_ms), figures.alignment_figure(
-        [a for a in speech.alignments if a is not None]), info
+    axes = AXES[lang if figures.can_write(lang) else "en"]
+    return (str(path), figures.mel_figure(speech.mel, frame_ms, axes["mel"]),
+            figures.alignment_figure([a for a in speech.alignments if a is not None], axes["alignment"]), info)
 
 
 def speak(text: str, voice: str, speed: float, request: gr.Request):
@@ -271,6 +279,7 @@ ABOUT = {
     "not_downloaded": ("Not downloaded yet: details appear once it is.", "아직 내려받지 않았습니다. 내려받으면 자세한 정보가 나옵니다."),
     "working_size": ("Working size", "작업 크기"),
     "working_size_value": ("longest side {side} px", "긴 변 {side}px"),
+    "models": ("Models", "모델"),
     "how": ("How it works", "작동 방식"),
     "how_image": ("<b>Image.</b> A CycleGAN generator is a convolutional network trained without paired "
                   "examples: one network turns horses into zebras while a second turns them back, and the pair "
@@ -305,9 +314,12 @@ def _about(lang: str) -> str:
     cards = []
     for model in catalog.models():
         facts = about.facts(model)
+        # A repo id breaks after its "/" only (not at its hyphens), its revision stays whole.
         repos = "<br>".join(
-            f'<a href="https://huggingface.co/{r.repo_id}/tree/{r.revision}">{html.escape(r.repo_id)}</a> '
-            f"@ <code>{r.revision[:10]}</code>" for r in model.repos.values())
+            f'<a href="https://huggingface.co/{r.repo_id}/tree/{r.revision}">'
+            + "/<wbr>".join(f'<span class="synth-nowrap">{html.escape(part)}</span>' for part in r.repo_id.split("/"))
+            + f'</a> <span class="synth-nowrap">@&nbsp;<code>{r.revision[:10]}</code></span>'
+            for r in model.repos.values())
         rows = [(t("weights"), repos), (t("licence"), html.escape(model.license))]
         if model.task == "voice":
             rows.append((t("sound"), t("sound_value", rate=facts.sample_rate, frame=facts.frame_ms,
@@ -317,7 +329,8 @@ def _about(lang: str) -> str:
         details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'
                      f"<p><code>{model.name}</code></p><dl>{details}</dl></article>")
-    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)}</p><div class="synth-cards">{"".join(cards)}</div>'
+    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)}</p>'
+            f'<h2>{t("models")}</h2><div class="synth-cards">{"".join(cards)}</div>'
             f'<h2>{t("how")}</h2><p>{t("how_image", side=MAX_SIDE)}</p><p>{t("how_speech")}</p>'
             f'<p>{t("unchanged")}</p>')
 
@@ -337,15 +350,84 @@ def _example_labels(lang: str) -> list[str]:
 
 
 CSS = """
-.synth-cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(15rem, 1fr)); gap: .75rem; }
+.synth-cards { display: grid; grid-template-columns: repeat(auto-fit, minmax(min(20rem, 100%), 1fr)); gap: .75rem; }
 .synth-card { border: 1px solid var(--border-color-primary); border-radius: var(--radius-lg); padding: .75rem; }
 .synth-card h3 { margin: 0 0 .25rem; } .synth-card dl { margin: 0; } .synth-card dd { margin: 0 0 .4rem; }
-.synth-card dt { font-weight: 600; } .synth-card a, .synth-card code { overflow-wrap: anywhere; }
+.synth-card dt { font-weight: 600; } .synth-card a { padding: 0; } .synth-nowrap { white-space: nowrap; }
+.synth-card a span { color: inherit; }
+/* The plots' labels above the figure, not over it (on a phone a label takes two lines). */
+#mel > label.float, #alignment > label.float { position: static; }
+/* Korean breaks lines between words, as Korean is written, not inside them. */
+:root:lang(ko) body { word-break: keep-all; overflow-wrap: break-word; }
+/* A phone stacks the columns: the results come right after the button, the examples after them. */
+@media (max-width: 640px) {
+  .synth-split > .column { display: contents; }
+  .synth-split > .column > * { flex: 1 1 100%; min-width: 0; }
+  .synth-split #sentence-examples { order: 1; }
+}
 """
-# Primary buttons a shade darker than the default, so that their white text reads at >= 4.5:1.
-THEME = gr.themes.Default(primary_hue="indigo").set(
+# Contrast >= 4.5:1 on white (axe): primary buttons a shade darker than the default (white text),
+# the selected tab and slider in indigo-600, the footer and the slider's min/max in neutral-600.
+# Text one size up (16 px body): labels stay legible on a projector, and a phone does not zoom
+# into the text box when it is tapped (it does below 16 px).
+THEME = gr.themes.Default(primary_hue="indigo", text_size="lg").set(
     button_primary_background_fill="*primary_700", button_primary_background_fill_hover="*primary_800",
-    button_primary_text_color="white")
+    button_primary_text_color="white", color_accent="*primary_600", body_text_color_subdued="*neutral_600")
+
+# What Gradio's front end writes in English whatever the page's language (aria-label and title
+# of its buttons, hard-coded rather than in its translations) and the alt text it leaves empty or
+# half-made ("undefined plot visualising provided data"; the before/after pair; the example
+# photos): set in the browser as the page renders, in the browser's language as Gradio picks it.
+PAGE_WORDS = {lang: {
+    "mel": TEXTS["mel"][i], "alignment": TEXTS["alignment"][i],
+    "before": ("Your photo, before restyling", "변환 전 사진")[i], "after": ("Restyled photo", "변환된 사진")[i],
+    "example_photo": ("Example photo: {}", "예시 사진: {}")[i],
+    "photos": {"astronaut": ("astronaut", "우주 비행사")[i], "chelsea": ("cat", "고양이")[i],
+               "coffee": ("cup of coffee", "커피 한 잔")[i]},
+    "gradio": {} if lang == "en" else {
+        "Upload file": "파일 올리기", "Capture from camera": "카메라로 찍기", "Paste from clipboard": "클립보드에서 붙여 넣기",
+        "Record audio": "녹음하기", "Fullscreen": "전체 화면", "Exit fullscreen mode": "전체 화면 끝내기",
+        "Remove Image": "사진 지우기", "undo": "되돌리기", "Reset to default value": "기본값으로 되돌리기",
+        "Empty value": "비어 있음", "No value": "값 없음", "Gradio footer navigation": "Gradio 바닥글 링크",
+        "Share": "공유", "Download": "내려받기", "Clear": "지우기"},
+    "patterns": [] if lang == "en" else [["^number input for (.+)$", "{} 숫자 입력"],
+                                         ["^range slider for (.+)$", "{} 슬라이더"]],
+} for i, lang in enumerate(("en", "ko"))}
+JS = """() => {
+  const words = __WORDS__[(navigator.language || "en").toLowerCase().startsWith("ko") ? "ko" : "en"];
+  const set = (element, name, value) => {
+    if (element && value && element.getAttribute(name) !== value) element.setAttribute(name, value);
+  };
+  const fix = () => {
+    for (const element of document.querySelectorAll("[aria-label], [title]")) {
+      for (const name of ["aria-label", "title"]) {
+        const value = element.getAttribute(name);
+        if (!value) continue;
+        let word = words.gradio[value];
+        for (const [pattern, template] of words.patterns) {
+          const match = word === undefined && value.match(new RegExp(pattern));
+          if (match) word = template.replace("{}", match[1]);
+        }
+        set(element, name, word);
+      }
+    }
+    for (const id of ["mel", "alignment"]) {
+      document.querySelectorAll(`#${id} img`).forEach(img => set(img, "alt", words[id]));
+    }
+    const [before, after] = document.querySelectorAll("#comparison img");
+    set(before, "alt", words.before);
+    set(after, "alt", words.after);
+    for (const button of document.querySelectorAll("#photo-examples button")) {
+      const img = button.querySelector("img");
+      const stem = img && decodeURIComponent(img.src.split("/").pop()).replace(/[.][^.]*$/, "");
+      if (stem) set(button, "aria-label", words.example_photo.replace("{}", words.photos[stem] || stem));
+    }
+  };
+  // Each change is made once (set() skips equal values), so the observer settles.
+  new MutationObserver(fix).observe(document.body, {subtree: true, childList: true, attributes: true,
+                                                    attributeFilter: ["aria-label", "title", "alt", "src"]});
+  fix();
+}""".replace("__WORDS__", json.dumps(PAGE_WORDS, ensure_ascii=False))
 
 with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 3600)) as demo:
     gr.Markdown(I18N("title"))
@@ -354,8 +436,9 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
         image_status = gr.Markdown(elem_id="image-status")
         with gr.Row():
             with gr.Column():
+                # 280 px tall: the Restyle button stays on a 720 px projector's first screen.
                 photo = Upload(label=I18N("photo"), type="filepath", image_mode=None, elem_id="photo",
-                               sources=["upload", "webcam", "clipboard"])
+                               sources=["upload", "webcam", "clipboard"], height=280)
                 style = gr.Dropdown(_choices("style", "en"), value="horse2zebra", label=I18N("style"),
                                     elem_id="style")
                 restyle = gr.Button(I18N("restyle"), variant="primary", elem_id="restyle")
@@ -374,7 +457,7 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
     with gr.Tab(I18N("speech")):
         gr.Markdown(I18N("speech_help"))
         speech_status = gr.Markdown(elem_id="speech-status")
-        with gr.Row():
+        with gr.Row(elem_classes="synth-split"):
             with gr.Column():
                 text = gr.Textbox(label=I18N("text"), lines=4, max_length=MAX_TEXT_CHARS,
                                   placeholder=I18N("placeholder"), elem_id="text")
@@ -416,7 +499,7 @@ def launch(**kwargs):
     for problem in MODELS.preload(names):
         log.warning("SYNTH_PRELOAD: %s", problem)
     return demo.queue(max_size=32, api_open=False).launch(
-        i18n=I18N, theme=THEME, css=CSS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
+        i18n=I18N, theme=THEME, css=CSS, js=JS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
         footer_links=["api"], **kwargs)
 
 
