@@ -83,7 +83,7 @@ TEXTS = {
 # up in the app's flat dictionary before walking into Gradio's nested one. "common.complete",
 # announced to screen readers when an event ends, is in no Gradio dictionary (it read as the key).
 GRADIO_EN = {"common.complete": "Done"}
-GRADIO_KO = {"common.complete": "완료",
+GRADIO_KO = {"common.complete": "완료", "status.queue_position": "대기 순서: {size}명 중 {position}번째",
              "upload_text.drop_image": "이미지를 여기로 끌어다 놓으세요",
              "upload_text.drop_file": "파일을 여기로 끌어다 놓으세요",
              "upload_text.click_to_upload": "눌러서 올리기",
