@@ -21,7 +21,7 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio i
 import gradio as gr  # noqa: E402
 
 from synth import catalog, device, hub  # noqa: E402
-from synth.errors import SynthError  # noqa: E402
+from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
@@ -95,8 +95,6 @@ I18N = gr.I18n(en={k: en.format(device=DEVICE) for k, (en, _) in TEXTS.items()} 
 SAY = {
     "no_photo": ("Add a photo first: upload one, use the webcam or paste from the clipboard.",
                  "먼저 사진을 올리거나 웹캠으로 찍거나 붙여 넣으세요."),
-    "not_image": ("This file could not be read as an image. Try a JPEG, PNG, WebP or GIF.",
-                  "이 파일은 이미지로 읽을 수 없습니다. JPEG, PNG, WebP, GIF 파일을 올려 주세요."),
     "downloading": ("Downloading {label} from the Hugging Face Hub (first use only)…",
                     "Hugging Face Hub에서 {label} 모델을 내려받는 중입니다 (처음 한 번만)…"),
     "reduced": ("Restyled at {w}×{h}: your photo ({ow}×{oh}) was scaled down to this server's working size "
@@ -144,7 +142,8 @@ class Upload(gr.Image):
         try:
             return super().preprocess(payload)
         except Exception as e:
-            raise refuse(SAY["not_image"][0] + " / " + SAY["not_image"][1]) from e
+            not_image = ImageError(str(e), reason="not_image")  # in both languages: no request here
+            raise refuse(" / ".join(messages.describe(not_image, lang) for lang in messages.LANGUAGES)) from e
 
 
 def load(name: str, lang: str, progress: gr.Progress | None = None):
@@ -194,12 +193,11 @@ AXES = {"en": {"mel": ("time (s)", "mel channel"), "alignment": ("decoder step",
 def _results(speech: Speech, voice_name: str, voice, lang: str):
     path = FILES.path(voice_name, ".wav")
     speech.write(path)
-    frame_ms = 1000 * voice.vocoder.hop_size / voice.sample_rate
     info = say("spoken", lang, sentences=len(speech.sentences), seconds=speech.duration, rate=speech.sample_rate)
     if speech.skipped:
         info += say("spoken_skipped", lang, chars=" ".join(speech.skipped))
     axes = AXES[lang if figures.can_write(lang) else "en"]
-    return (str(path), figures.mel_figure(speech.mel, frame_ms, axes["mel"]),
+    return (str(path), figures.mel_figure(speech.mel, voice.frame_ms, axes["mel"]),
             figures.alignment_figure([a for a in speech.alignments if a is not None], axes["alignment"]), info)
 
 
@@ -229,11 +227,12 @@ def speak_page(text: str, voice: str, speed: float, request: gr.Request, progres
         if STREAMING:
             for piece in playback.feed(model.stream(text, options), spoken):
                 yield piece, gr.skip()
-        else:
-            spoken = list(model.stream(text, options))
+            speech = Speech.from_chunks(spoken, skipped)
+        else:  # the audio comes whole: decoded in batches, the fastest way
+            speech = model.speak(text, options)
     except SynthError as e:
         raise person_error(e, lang) from e
-    yield gr.skip(), {"voice": voice, "speech": Speech.from_chunks(spoken, skipped)}
+    yield gr.skip(), {"voice": voice, "speech": speech}
 
 
 def finish_speech(said: dict, request: gr.Request):

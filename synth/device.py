@@ -32,7 +32,7 @@ def _stderr_closed():
         os.close(devnull)
 
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if DEBUG else "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if DEBUG else "1")  # warnings and errors
 with _stderr_closed():
     import tensorflow as tf  # noqa: E402
 

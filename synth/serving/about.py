@@ -17,8 +17,6 @@ class Facts:
     sample_rate: int | None = None
     frame_ms: float | None = None        # one mel frame
     step_frames: int | None = None       # frames one decoder step writes (reduction factor)
-    n_mels: int | None = None
-    text_to_mel: str | None = None       # model_type of the text-to-mel model
 
 
 def facts(model: catalog.Model) -> Facts:
@@ -27,11 +25,10 @@ def facts(model: catalog.Model) -> Facts:
         return Facts(model, model.task != "voice" and hub.is_cached(model.name))
     try:
         dirs = hub.files(model.name, local_files_only=True)
-        model_type, params, _ = read_config(dirs["text_to_mel"], tuple(registry.TEXT_TO_MEL))
+        _, params, _ = read_config(dirs["text_to_mel"], tuple(registry.TEXT_TO_MEL))
         _, melgan, vocoder = read_config(dirs["vocoder"], tuple(registry.VOCODERS))
         hop = build(MultiBandMelGANConfig, melgan, "vocoder").hop_size
     except SynthError:  # a broken download: the page still opens, with the catalog's facts
         return Facts(model, True)
     rate = int(vocoder.get("sampling_rate") or model.sample_rate)
-    return Facts(model, True, rate, 1000 * hop / rate, params.get("reduction_factor", 1), params.get("n_mels"),
-                 model_type)
+    return Facts(model, True, rate, 1000 * hop / rate, params.get("reduction_factor", 1))

@@ -47,10 +47,6 @@ class SpeechChunk:
     def pcm16(self) -> np.ndarray:
         return _pcm16(self.samples())
 
-    @property
-    def duration(self) -> float:
-        return (len(self.audio) + self.pause) / self.sample_rate
-
 
 @dataclasses.dataclass
 class Speech:
@@ -107,6 +103,11 @@ class Voice:
     @property
     def language(self) -> str:
         return self.processor.language
+
+    @property
+    def frame_ms(self) -> float:
+        """Milliseconds of audio per mel frame (11.6 for LJSpeech, 12.5 for Baker)."""
+        return 1000 * self.vocoder.hop_size / self.sample_rate
 
     # -- stages -----------------------------------------------------------------------
     def sentences(self, text: str) -> list[str]:

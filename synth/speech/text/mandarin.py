@@ -52,10 +52,6 @@ _MEASURE_WORD = re.compile("个|只|本|张|位|条|件|次|天|岁|块|元|头|
 _LONGEST_QUANTITY = 10  # digits in a row; more are a code (a phone number), read digit by digit
 
 
-def is_hanzi(char: str) -> bool:
-    return "\u4e00" <= char <= "\u9fff"
-
-
 def _digit_by_digit(digits: str) -> str:
     return "".join(_DIGITS[int(d)] for d in digits)
 
