@@ -211,14 +211,15 @@ def test_layout(app_url, browser, device_name, device, lang):
     page.context.close()
 
 
-@pytest.mark.parametrize("device_name, device", [("desktop", dict(viewport={"width": 1280, "height": 900})),
-                                                 ("phone", PHONE)])
-def test_accessibility(app_url, browser, device_name, device):
-    """axe-core on each tab of the English page, results shown: no serious or critical problem."""
+@pytest.mark.parametrize("device_name, device, lang", [
+    ("desktop", dict(viewport={"width": 1280, "height": 900}), "en"), ("phone", PHONE, "en"),
+    ("desktop", dict(viewport={"width": 1280, "height": 900}), "ko")])
+def test_accessibility(app_url, browser, device_name, device, lang):
+    """axe-core on each tab, results shown: no serious or critical problem."""
     from axe_playwright_python.sync_playwright import Axe
 
     axe = Axe()
-    page = open_page(browser, app_url, "en", device)
+    page = open_page(browser, app_url, lang, device)
     problems = []
 
     def audit(tab_name):
@@ -229,10 +230,10 @@ def test_accessibility(app_url, browser, device_name, device):
 
     restyle(page)
     audit("Image")
-    tab(page, "en", 1)
-    speak(page, "en")
+    tab(page, lang, 1)
+    speak(page, lang)
     audit("Speech")
-    tab(page, "en", 2)
+    tab(page, lang, 2)
     page.locator("#about .synth-card").first.wait_for()
     audit("About")
     page.context.close()
