@@ -42,6 +42,8 @@ def baker():
     ("06 12 34 56 78", "zéro six douze trente-quatre cinquante-six soixante-dix-huit"),
     ("0612345678", "zéro six un deux trois quatre cinq six sept huit"),
     ("% et € seuls", "% et € seuls"),  # no number, no quantity: left alone (and skipped)
+    ("Rendez-vous à 10h30, 10 h 05 ou 10:30.", "Rendez-vous à dix heures trente, dix heures cinq ou dix heures trente."),
+    ("vers 1h, à 12h00", "vers une heure, à douze heures"),  # a time of day: heures, not a number
 ])
 def test_french_numbers(text, spoken):
     assert french.normalize_numbers(text) == spoken
@@ -67,6 +69,8 @@ def test_french_numbers(text, spoken):
     ("13812345678 010", "一三八一二三四五六七八 零一零"),
     ("9999999999", "九十九亿九千九百九十九万九千九百九十九"),
     ("iPhone15", "iPhone十五"),  # Latin letters stay, and are skipped
+    ("10:30开会，2:05到", "十点三十分开会，两点零五分到"),  # a time of day
+    ("2019-2020年和2019至2020年", "二零一九至二零二零年和二零一九至二零二零年"),  # a range of years
 ])
 def test_mandarin_numbers(text, spoken):
     assert mandarin.normalize_numbers(text) == spoken

@@ -98,6 +98,8 @@ CASES = {
         ("", []),
     ],
     "fr": [
+        ("Le 3 janv. nous partons. Tél. 01 23 45 67 89 pour réserver.",
+         ["Le 3 janv. nous partons.", "Tél. 01 23 45 67 89 pour réserver."]),
         ("Le renard brun rapide saute par-dessus le chien paresseux.",
          ["Le renard brun rapide saute par-dessus le chien paresseux."]),
         ("M. Dupont est arrivé. Il est fatigué. Bonjour M.",

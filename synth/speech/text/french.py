@@ -44,6 +44,8 @@ _CURRENCIES = {"€": ("euro", "euros", "centime", "centimes"), "$": ("dollar", 
 # num2words writes plural "s" into ordinals: "quatre-vingtsième", "deux centsième".
 _ORDINAL_PLURAL_S = re.compile(r"(vingt|cent|million|milliard)sième")
 _LONGEST_QUANTITY = 10  # digits in a row; more are a code, read digit by digit
+# A time of day: 10h30, 10 h 30, 10:30, 10h (hours 0-23, minutes 00-59).
+_TIME = re.compile(r"(?<![0-9:])([01]?[0-9]|2[0-3])(?:\s?h\s?([0-5][0-9])?|:([0-5][0-9]))(?![0-9:]|\w)")
 
 
 def _cardinal(number: int) -> str:
@@ -101,9 +103,16 @@ def _number(match: re.Match) -> str:
     return ("moins " if match.group("sign") else "") + words
 
 
+def _time(match: re.Match) -> str:
+    """'10h30' -> 'dix heures trente'; '1h' -> 'une heure'."""
+    hours, minutes = int(match.group(1)), match.group(2) or match.group(3)
+    words = ("une" if hours == 1 else _cardinal(hours)) + (" heure" if hours == 1 else " heures")
+    return words + (f" {_cardinal(int(minutes))}" if minutes and int(minutes) else "")
+
+
 def normalize_numbers(text: str) -> str:
-    """Numbers, ordinals, percentages and amounts as French words."""
-    return _NUMBER.sub(_number, _ORDINAL.sub(_ordinal, text))
+    """Times, numbers, ordinals, percentages and amounts as French words."""
+    return _NUMBER.sub(_number, _ORDINAL.sub(_ordinal, _TIME.sub(_time, text)))
 
 
 def basic_cleaners(text: str) -> str:

@@ -50,6 +50,8 @@ _CURRENCIES = {"¥": "元", "￥": "元", "$": "美元", "€": "欧元", "£": 
 _MEASURE_WORD = re.compile("个|只|本|张|位|条|件|次|天|岁|块|元|头|辆|台|双|对|杯|瓶|人|名|种|家|点|周|倍|份|斤|"
                            "百|千|万|亿|公里|小时|分钟|秒|年(?!级)")
 _LONGEST_QUANTITY = 10  # digits in a row; more are a code (a phone number), read digit by digit
+_TIME = re.compile(r"(?<![0-9:])([01]?[0-9]|2[0-3]):([0-5][0-9])(?![0-9:])")  # 10:30 -> 十点三十分
+_YEAR_RANGE = re.compile(r"(?<![0-9])([0-9]{4})\s*[-–~～至到]\s*([0-9]{4})(?=\s*年)")  # 2019-2020年
 
 
 def _digit_by_digit(digits: str) -> str:
@@ -108,9 +110,17 @@ def _number(match: re.Match) -> str:
     return ("负" if sign else "") + words
 
 
+def _time(match: re.Match) -> str:
+    hours, minutes = int(match.group(1)), int(match.group(2))
+    return ("两" if hours == 2 else cardinal(hours)) + "点" + (
+        "" if minutes == 0 else ("零" if minutes < 10 else "") + cardinal(minutes) + "分")
+
+
 def normalize_numbers(text: str) -> str:
     """Numbers as Chinese characters, as they are read aloud: "我有3只猫" -> "我有三只猫"."""
-    return _NUMBER.sub(_number, text.translate(_FULL_WIDTH))
+    text = _TIME.sub(_time, text.translate(_FULL_WIDTH))
+    text = _YEAR_RANGE.sub(lambda m: f"{_digit_by_digit(m.group(1))}至{_digit_by_digit(m.group(2))}", text)
+    return _NUMBER.sub(_number, text)
 
 
 class MandarinFrontEnd:

@@ -45,7 +45,8 @@ _ABBREVIATIONS = {
     "ko": _ENGLISH,   # Latin abbreviations in Korean and Chinese text are English ones
     "de": ["Dr", "Nr", "usw", "bzw", "ca", "Hr", "Fr", "Prof", "etc", "vgl", "ggf", "evtl",
            "inkl", "bspw", "Mio", "Mrd", "Jh", r"[^\W\d_]*str"],   # "Str.", "Hauptstr."
-    "fr": ["Mme", "Mlle", "MM", "Dr", "etc", r"p\. ex", "env", "St", "Ste", "av", "cf"],
+    "fr": ["Mme", "Mlle", "MM", "Dr", "etc", r"p\. ex", "env", "St", "Ste", "av", "cf", "Tél", "janv", "févr",
+           "avr", "juil", "sept", "oct", "nov", "déc"],
     "zh": _ENGLISH,
 }
 _ABBREVIATION = {language: re.compile(rf"(?:^|[\s{re.escape(_OPENERS)}])(?:{'|'.join(words)})\.$",
