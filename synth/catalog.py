@@ -9,7 +9,7 @@ from synth.errors import UnknownModel
 # TensorFlow, so `synth download` and `synth models` know what to fetch before TensorFlow
 # loads. The loaders (speech/checkpoint.py, speech/text/processor.py, image/loaders.py)
 # import these names.
-CONFIG_YML, MODEL_H5 = "config.yml", "model.h5"                     # Tacotron2, MultiBandMelGAN
+CONFIG_YML, MODEL_H5 = "config.yml", "model.h5"                     # Tacotron2, FastSpeech2, MultiBandMelGAN
 PROCESSOR_JSON = "processor.json"                                    # TextProcessor
 NATIVE_CONFIG, NATIVE_WEIGHTS = "config.json", "model.safetensors"   # Generator, our format
 SAVED_MODEL, SAVED_VARIABLES = "saved_model.pb", "variables"         # Generator, Keras-2 SavedModel
@@ -37,6 +37,13 @@ class Repo:
     size_mb: float
 
 
+# A voice's text-to-mel family (its config's model_type): the name people see, and which of
+# speed / pitch / energy it can change (the model classes say the same in CONTROLS; a test
+# holds the two together). The page builds its sliders from this before any model loads.
+FAMILIES = {"tacotron2": "Tacotron2", "fastspeech2": "FastSpeech2"}
+FAMILY_CONTROLS = {"tacotron2": ("speed",), "fastspeech2": ("speed", "pitch", "energy")}
+
+
 @dataclasses.dataclass(frozen=True)
 class Model:
     name: str
@@ -48,10 +55,20 @@ class Model:
     description: str
     sample_rate: int | None = None
     unavailable: str | None = None  # why it cannot be used yet; None when it can
+    family: str = ""                # a voice's text-to-mel model_type (a key of FAMILIES)
 
     @property
     def available(self) -> bool:
         return self.unavailable is None
+
+    def display(self, language: str = "en") -> str:
+        """The name people see: the label in `language`, and a voice's model family."""
+        label = self.label.get(language, self.label["en"])
+        return f"{label} · {FAMILIES[self.family]}" if self.family else label
+
+    @property
+    def controls(self) -> tuple[str, ...]:
+        return FAMILY_CONTROLS.get(self.family, ())
 
     @property
     def size_mb(self) -> float:
@@ -59,21 +76,29 @@ class Model:
 
 
 def _voice(name, language, label_en, label_ko, t2m, t2m_sha, voc, voc_sha, rate, description,
-           vocoder_mb=10.2, unavailable=None):
+           vocoder_mb=10.2, text_to_mel_mb=128.0, family="tacotron2"):
     return Model(name, "voice", {"en": label_en, "ko": label_ko}, language,
-                 {"text_to_mel": Repo(f"tensorspeech/{t2m}", t2m_sha, 128.0),
+                 {"text_to_mel": Repo(f"tensorspeech/{t2m}", t2m_sha, text_to_mel_mb),
                   "vocoder": Repo(f"tensorspeech/{voc}", voc_sha, vocoder_mb)},
-                 "Apache-2.0", description, rate, unavailable)
+                 "Apache-2.0", description, rate, family=family)
+
+
+# The Multi-band MelGAN vocoders, one per language, shared by both families of voices.
+MELGAN = {"en": ("tts-mb_melgan-ljspeech-en", "21641421f4de5d5c1406bacf20473b8ae2445cae"),
+          "ko": ("tts-mb_melgan-kss-ko", "8934a51e7dee1961897375f3de0413fb679c0e90"),
+          "zh": ("tts-mb_melgan-baker-ch", "14292f026b09d55e84a7e1a26b1c21b9bc84cf57")}
+FASTSPEECH2 = ("FastSpeech2 predicts how long, how high and how loud each sound is, then makes "
+               "every frame at once: fast, steady on long sentences, with pitch and energy controls.")
 
 
 MODELS: dict[str, Model] = {m.name: m for m in [
     _voice("ljspeech-en", "en", "English (LJSpeech)", "영어 (LJSpeech)",
            "tts-tacotron2-ljspeech-en", "6b1d2d740e38deae627f22626e3a88e1048fe8cc",
-           "tts-mb_melgan-ljspeech-en", "21641421f4de5d5c1406bacf20473b8ae2445cae", 22050,
+           *MELGAN["en"], 22050,
            "A female US English reader (LJSpeech audiobooks): Tacotron2 + Multi-band MelGAN."),
     _voice("kss-ko", "ko", "Korean (KSS)", "한국어 (KSS)",
            "tts-tacotron2-kss-ko", "a08c55282a4d14d02ac0effd67555f3c0d241487",
-           "tts-mb_melgan-kss-ko", "8934a51e7dee1961897375f3de0413fb679c0e90", 22050,
+           *MELGAN["ko"], 22050,
            "A female Korean speaker (Korean Single Speaker dataset): Tacotron2 + Multi-band MelGAN."),
     _voice("thorsten-de", "de", "German (Thorsten)", "독일어 (Thorsten)",
            "tts-tacotron2-thorsten-ger", "1ed2cd985705de5fc41b1f12fe3b5aab46fae696",
@@ -86,9 +111,21 @@ MODELS: dict[str, Model] = {m.name: m for m in [
            "written out in words before it reads them."),
     _voice("baker-zh", "zh", "Mandarin (Baker)", "중국어 (Baker)",
            "tts-tacotron2-baker-ch", "c325a6eeac61b20250b0a28b9a3bd9526df105a2",
-           "tts-mb_melgan-baker-ch", "14292f026b09d55e84a7e1a26b1c21b9bc84cf57", 24000,
+           *MELGAN["zh"], 24000,
            "A female Mandarin speaker (Databaker corpus): Tacotron2 + Multi-band MelGAN. Chinese "
            "characters and numbers; Latin letters are skipped.", vocoder_mb=7.54),
+    _voice("ljspeech-en-fastspeech2", "en", "English (LJSpeech)", "영어 (LJSpeech)",
+           "tts-fastspeech2-ljspeech-en", "187216f3596f3638b845333dd9e0e81051270af5", *MELGAN["en"], 22050,
+           "The LJSpeech reader again, with FastSpeech2 + Multi-band MelGAN. " + FASTSPEECH2,
+           text_to_mel_mb=125.0, family="fastspeech2"),
+    _voice("kss-ko-fastspeech2", "ko", "Korean (KSS)", "한국어 (KSS)",
+           "tts-fastspeech2-kss-ko", "863989e7adebb8052a411b00e6906063d4851767", *MELGAN["ko"], 22050,
+           "The KSS speaker again, with FastSpeech2 + Multi-band MelGAN. " + FASTSPEECH2,
+           text_to_mel_mb=125.0, family="fastspeech2"),
+    _voice("baker-zh-fastspeech2", "zh", "Mandarin (Baker)", "중국어 (Baker)",
+           "tts-fastspeech2-baker-ch", "225aa04bd0fc08d9558d2f29547c7a0fe8c4f648", *MELGAN["zh"], 24000,
+           "The Baker speaker again, with FastSpeech2 + Multi-band MelGAN. " + FASTSPEECH2,
+           vocoder_mb=7.54, text_to_mel_mb=65.5, family="fastspeech2"),
     Model("horse2zebra", "style", {"en": "Horse → zebra", "ko": "말 → 얼룩말"}, "",
           {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b", 47.2)},
           "CC0-1.0", "CycleGAN ResNet-9 generator from the keras.io example, trained on horse "

@@ -27,12 +27,26 @@ def _check_model(name: str, task: str, option: str) -> None:
                          "repo id org/name)")
 
 
+def _check_controls(args) -> None:
+    """--pitch / --energy only for a catalog voice whose model family has them."""
+    from synth import catalog
+
+    model = catalog.MODELS.get(args.voice)
+    for name in ("pitch", "energy"):
+        if model and getattr(args, name) != 1.0 and name not in model.controls:
+            with_it = ", ".join(m.name for m in catalog.models("voice") if name in m.controls)
+            raise UsageError(f"--{name}: {args.voice} ({model.display()}) has no {name} control; "
+                             f"voices that do: {with_it}")
+
+
 def _speak(args) -> int:
     if args.vocoder is None:
         _check_model(args.voice, "voice", "--voice")
+        _check_controls(args)
     from synth.speech import SpeechOptions, Voice
 
-    options = SpeechOptions(seed=args.seed, max_steps=args.max_steps, speed=args.speed)
+    options = SpeechOptions(seed=args.seed, max_steps=args.max_steps, speed=args.speed, pitch=args.pitch,
+                            energy=args.energy)
     voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder)
     speech = voice.speak(args.text, options)
     if speech.skipped:
@@ -103,12 +117,12 @@ def _stylize(args) -> int:
 def _models(args) -> int:
     from synth import catalog, hub
 
-    print(f"{'name':<14} {'task':<6} {'lang':<5} {'size':>9}  {'cached':<7} note")
+    print(f"{'name':<24} {'task':<6} {'lang':<5} {'size':>9}  {'cached':<7} note")
     for model in catalog.models():
         cached = "yes" if hub.is_cached(model.name) else "no"
-        note = model.label["en"] if model.available else f"unavailable: {model.unavailable}"
+        note = model.display("en") if model.available else f"unavailable: {model.unavailable}"
         language = model.language or "-"
-        print(f"{model.name:<14} {model.task:<6} {language:<5} {model.size_mb:>6.0f} MB  {cached:<7} {note}")
+        print(f"{model.name:<24} {model.task:<6} {language:<5} {model.size_mb:>6.0f} MB  {cached:<7} {note}")
     return 0
 
 
@@ -141,9 +155,11 @@ def build_parser() -> argparse.ArgumentParser:
                        "text-to-mel directory/repo id with --vocoder")
     speak.add_argument("--vocoder", help="Multi-band MelGAN directory/repo id (when --voice is not a catalog name)")
     speak.add_argument("-o", "--output", default="speech.wav")
-    speak.add_argument("--seed", type=int, help="makes prenet dropout, and so the audio, reproducible")
-    speak.add_argument("--max-steps", type=int, help="decoder-step cap per sentence")
+    speak.add_argument("--seed", type=int, help="makes dropout, and so the audio, reproducible")
+    speak.add_argument("--max-steps", type=int, help="decoder-step cap per sentence (Tacotron2)")
     speak.add_argument("--speed", type=float, default=1.0, help="0.5 (slower) to 2.0 (faster), same pitch")
+    speak.add_argument("--pitch", type=float, default=1.0, help="0.5 (lower) to 2.0 (higher) (FastSpeech2 voices)")
+    speak.add_argument("--energy", type=float, default=1.0, help="0.5 (softer) to 2.0 (louder) (FastSpeech2 voices)")
     speak.set_defaults(run=_speak)
 
     stylize = commands.add_parser("stylize", help="restyle images with a CycleGAN generator", **defaults)

@@ -19,7 +19,8 @@ import pytest  # noqa: E402
 from hubcache import build_cache  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
-build_cache(HF_HOME / "hub", ["ljspeech-en", "kss-ko", "baker-zh", "horse2zebra"])
+build_cache(HF_HOME / "hub", ["ljspeech-en", "kss-ko", "baker-zh", "ljspeech-en-fastspeech2", "kss-ko-fastspeech2",
+                              "baker-zh-fastspeech2", "horse2zebra"])
 
 
 @pytest.fixture(autouse=True)

@@ -12,8 +12,7 @@ import numpy as np
 import yaml
 
 from synth import catalog
-from synth.speech import Tacotron2
-from synth.speech.config import Tacotron2Config, build
+from synth.speech import registry
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,14 +28,16 @@ def write_keras_h5(path: Path, layout, arrays) -> None:
                 g.create_dataset(f"{group}/{name}:0", data=arrays[name])
 
 
-def tiny_voice(directory: Path, dataset: str, processor: str) -> Path:
-    """The tiny Tacotron2 fixture re-made for another dataset's vocabulary (random weights,
-    stop disabled) with that voice's real processor.json."""
+def tiny_voice(directory: Path, dataset: str, processor: str, family: str = "tacotron2") -> Path:
+    """A tiny fixture text-to-mel model (tts_tiny's Tacotron2 or fastspeech2_tiny's
+    FastSpeech2) re-made for another dataset's vocabulary, with random weights and that
+    voice's real processor.json."""
     directory.mkdir(parents=True, exist_ok=True)
-    config = yaml.safe_load((FIXTURES / "tts_tiny" / "tacotron2" / "config.yml").read_text())
-    config["tacotron2_params"]["dataset"] = dataset
+    source = FIXTURES / ("tts_tiny/tacotron2" if family == "tacotron2" else "fastspeech2_tiny/fastspeech2")
+    config = yaml.safe_load((source / "config.yml").read_text())
+    config[f"{family}_params"]["dataset"] = dataset
     (directory / "config.yml").write_text(yaml.safe_dump(config))
-    model = Tacotron2(build(Tacotron2Config, config["tacotron2_params"], "tiny"))
+    model = registry.TEXT_TO_MEL[family].from_config(directory)
     rng = np.random.default_rng(0)
     arrays = {}
     for _, group in model.weight_layout():
@@ -44,7 +45,11 @@ def tiny_voice(directory: Path, dataset: str, processor: str) -> Path:
             scale = 1.0 if name.endswith(("gamma", "moving_variance")) else 0.3
             arrays[name] = (np.abs(rng.normal(scale, 0.1, shape)) if scale == 1.0 else
                             rng.normal(0, scale, shape)).astype(np.float32)
-    arrays["decoder_cell/stop_projection/bias"] = np.full(1, -20.0, np.float32)
+    if family == "tacotron2":  # never stops by itself: runs to the step cap
+        arrays["decoder_cell/stop_projection/bias"] = np.full(1, -20.0, np.float32)
+    else:  # every symbol about exp(1.5) - 1 = 3.5 frames long
+        arrays["duration_predictor/dense/kernel"] *= 0.1
+        arrays["duration_predictor/dense/bias"] = np.full(1, 1.5, np.float32)
     write_keras_h5(directory / "model.h5", model.weight_layout(), arrays)
     shutil.copyfile(FIXTURES / "processors" / processor, directory / "processor.json")
     return directory
@@ -61,6 +66,15 @@ def sources(name: str) -> dict[str, Path]:
     if name == "baker-zh":
         return {"text_to_mel": FIXTURES / "tts_tiny_r2" / "tacotron2",
                 "vocoder": FIXTURES / "tts_tiny_r2" / "mb_melgan"}
+    if name == "ljspeech-en-fastspeech2":
+        return {"text_to_mel": FIXTURES / "fastspeech2_tiny" / "fastspeech2", "vocoder": vocoder}
+    if name == "kss-ko-fastspeech2":
+        made = Path(tempfile.mkdtemp(prefix="synth-kss-fs2-"))
+        return {"text_to_mel": tiny_voice(made, "kss", "kss.json", "fastspeech2"), "vocoder": vocoder}
+    if name == "baker-zh-fastspeech2":
+        made = Path(tempfile.mkdtemp(prefix="synth-baker-fs2-"))
+        return {"text_to_mel": tiny_voice(made, "baker", "baker.json", "fastspeech2"),
+                "vocoder": FIXTURES / "tts_tiny_r2" / "mb_melgan"}
     if name == "horse2zebra":
         return {"generator": FIXTURES / "cyclegan_keras_tiny" / "savedmodel"}
     raise KeyError(name)
@@ -76,7 +90,8 @@ def add_repo(hub_cache: Path, repo_id: str, revision: str, source: Path) -> Path
         shutil.copyfile(file, blob)
         link = snapshot / file.relative_to(source)
         link.parent.mkdir(parents=True, exist_ok=True)
-        link.symlink_to(os.path.relpath(blob, link.parent))
+        if not link.is_symlink():  # voices share a vocoder repo: add it once
+            link.symlink_to(os.path.relpath(blob, link.parent))
     (repo / "refs").mkdir(parents=True, exist_ok=True)
     (repo / "refs" / "main").write_text(revision)
     return snapshot

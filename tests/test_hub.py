@@ -28,7 +28,9 @@ VOCODER = FIXTURES / "tts_tiny" / "mb_melgan"
 # -- offline, through the cache conftest built -------------------------------------------
 
 def test_catalog_names_and_pins():
-    assert list(catalog.MODELS) == ["ljspeech-en", "kss-ko", "thorsten-de", "synpaflex-fr", "baker-zh", "horse2zebra"]
+    assert list(catalog.MODELS) == ["ljspeech-en", "kss-ko", "thorsten-de", "synpaflex-fr", "baker-zh",
+                                    "ljspeech-en-fastspeech2", "kss-ko-fastspeech2", "baker-zh-fastspeech2",
+                                    "horse2zebra"]
     for model in catalog.models():
         assert model.label["en"] and model.label["ko"] and model.license and model.description
         assert set(model.repos) <= set(catalog.ROLE_FILES)

@@ -64,12 +64,12 @@ def test_ready_means_loaded_or_cached():
     (ImageError("x", reason="too_large_file", megabytes=60, limit=50), "The file is 60 MB; the limit is 50 MB.",
      "파일이 60MB입니다. 50MB까지 올릴 수 있습니다."),
     (ModelUnavailable("x", model="kss-ko", reason="offline"),
-     "Korean (KSS) is not downloaded on this server, and the server is working offline. "
+     "Korean (KSS) · Tacotron2 is not downloaded on this server, and the server is working offline. "
      "(Whoever runs this demo can fetch it with: synth download kss-ko.)",
-     "한국어 (KSS) 모델이 이 서버에 없고, 서버가 오프라인으로 동작하고 있습니다. "
+     "한국어 (KSS) · Tacotron2 모델이 이 서버에 없고, 서버가 오프라인으로 동작하고 있습니다. "
      "(데모를 실행하는 컴퓨터에서 다음 명령으로 받을 수 있습니다: synth download kss-ko)"),
-    (ModelUnavailable("x", model="kss-ko", reason="not_found"), "Korean (KSS) was not found on the Hugging Face Hub.",
-     "Hugging Face Hub에서 한국어 (KSS) 모델을 찾을 수 없습니다."),
+    (ModelUnavailable("x", model="kss-ko", reason="not_found"), "Korean (KSS) · Tacotron2 was not found on the Hugging Face Hub.",
+     "Hugging Face Hub에서 한국어 (KSS) · Tacotron2 모델을 찾을 수 없습니다."),
     (TextError("odd"), "Something went wrong: odd", "문제가 생겼습니다: odd"),
 ])
 def test_messages_for_people(error, en, ko):

@@ -133,10 +133,11 @@ def test_unspeakable_by_language(fixtures, processor, text, skipped):
 
 def test_registry_picks_the_class_by_model_type(fixtures, tmp_path):
     assert type(registry.load_text_to_mel(fixtures / "tts_tiny" / "tacotron2")).__name__ == "Tacotron2"
+    assert type(registry.load_text_to_mel(fixtures / "fastspeech2_tiny" / "fastspeech2")).__name__ == "FastSpeech2"
     shutil.copytree(fixtures / "tts_tiny" / "tacotron2", tmp_path / "t")
     config = yaml.safe_load((tmp_path / "t" / "config.yml").read_text())
     (tmp_path / "t" / "config.yml").write_text(yaml.safe_dump(dict(config, model_type="wavenet")))
-    with pytest.raises(ConfigError, match=r"model_type 'wavenet' is not supported here; expected one of \['tacotron2'\]"):
+    with pytest.raises(ConfigError, match=r"model_type 'wavenet' is not supported here; expected one of \['tacotron2', 'fastspeech2'\]"):
         registry.load_text_to_mel(tmp_path / "t")
 
 

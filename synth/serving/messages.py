@@ -63,7 +63,7 @@ _STATUS = {
 def label(name: str, language: str) -> str:
     """A catalog model's name for people, in `language`; anything else as it is."""
     model = catalog.MODELS.get(name)
-    return model.label.get(language, model.label["en"]) if model else name
+    return model.display(language) if model else name
 
 
 def describe(error: SynthError, language: str = "en") -> str:

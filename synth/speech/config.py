@@ -125,3 +125,45 @@ class MultiBandMelGANConfig:
         for s in self.upsample_scales:
             hop *= s
         return hop
+
+
+@dataclasses.dataclass(frozen=True)
+class FastSpeech2Config:
+    """tensorflow-tts' FastSpeech2Config: a key a config.yml leaves out takes the
+    reference's default, as the reference itself did when it built the checkpoint."""
+    dataset: str = "ljspeech"
+    vocab_size: int | None = None
+    n_speakers: int = 1
+    encoder_hidden_size: int = 384
+    encoder_num_hidden_layers: int = 4
+    encoder_num_attention_heads: int = 2
+    encoder_attention_head_size: int = 192
+    encoder_intermediate_size: int = 1024
+    encoder_intermediate_kernel_size: int = 3
+    encoder_hidden_act: str = "mish"
+    decoder_hidden_size: int = 384
+    decoder_num_hidden_layers: int = 4
+    decoder_num_attention_heads: int = 2
+    decoder_attention_head_size: int = 192
+    decoder_intermediate_size: int = 1024
+    decoder_intermediate_kernel_size: int = 3
+    decoder_hidden_act: str = "mish"
+    layer_norm_eps: float = 1e-5
+    max_position_embeddings: int = 2048
+    variant_prediction_num_conv_layers: int = 2
+    variant_predictor_filter: int = 256
+    variant_predictor_kernel_size: int = 3
+    num_mels: int = 80
+    n_conv_postnet: int = 5
+    postnet_conv_filters: int = 512
+    postnet_conv_kernel_sizes: int = 5
+
+    def __post_init__(self):
+        if self.vocab_size is None or self.dataset != "ljspeech":
+            if self.dataset not in DATASET_VOCAB:
+                raise ConfigError(f"unknown dataset '{self.dataset}'; "
+                                  f"expected one of {sorted(DATASET_VOCAB)}")
+            object.__setattr__(self, "vocab_size", DATASET_VOCAB[self.dataset])
+        if self.n_speakers != 1:
+            raise ConfigError(f"n_speakers={self.n_speakers}: only single-speaker voices "
+                              "(n_speakers 1) are supported")

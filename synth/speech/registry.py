@@ -7,10 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from synth.speech.config import read_config
+from synth.speech.fastspeech2 import FastSpeech2
 from synth.speech.melgan import MultiBandMelGAN
 from synth.speech.tacotron2 import Tacotron2
 
-TEXT_TO_MEL = {"tacotron2": Tacotron2}
+TEXT_TO_MEL = {"tacotron2": Tacotron2, "fastspeech2": FastSpeech2}
 VOCODERS = {"multiband_melgan_generator": MultiBandMelGAN}
 
 

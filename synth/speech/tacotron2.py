@@ -15,22 +15,12 @@ from pathlib import Path
 import numpy as np
 
 from synth.device import tf
-from synth.errors import ConfigError, TextError
+from synth.errors import TextError
 from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import Tacotron2Config, build, read_config
-from synth.speech.mel import MelOutput, SpeechOptions, stretch
+from synth.speech.layers import activation, batch_norm, conv1d, layer_norm
+from synth.speech.mel import MelOutput, SpeechOptions, as_batch, stretch
 
-ACTIVATIONS = {
-    "relu": tf.nn.relu,
-    "tanh": tf.tanh,
-    "identity": tf.identity,
-    "linear": tf.identity,
-    "swish": tf.nn.swish,
-    "mish": lambda x: x * tf.tanh(tf.nn.softplus(x)),
-    "gelu": lambda x: tf.nn.gelu(x, approximate=False),
-    "gelu_new": lambda x: tf.nn.gelu(x, approximate=True),
-}
-BATCH_NORM_EPSILON = 1e-3  # Keras' default, which the checkpoints were trained with
 FRAMES_PER_SYMBOL = 10     # default decoder cap: generous for any speaking rate ...
 MIN_FRAMES = 50
 MAX_FRAMES = 2000          # ... but never more than ~23 s of audio for one sentence
@@ -46,12 +36,6 @@ class Tacotron2Output:
     lengths: np.ndarray      # (B,) frames of each item, up to and including its stop
 
 
-def _activation(name: str):
-    if name not in ACTIVATIONS:
-        raise ConfigError(f"activation '{name}' is not supported; expected one of {sorted(ACTIVATIONS)}")
-    return ACTIVATIONS[name]
-
-
 def _conv_bn_layout(prefix, count, kernel, channels, filters):
     """Weights of a conv/batch-norm stack: (trainable ones in order, moving statistics)."""
     weights, stats = [], []
@@ -65,9 +49,8 @@ def _conv_bn_layout(prefix, count, kernel, channels, filters):
 
 def _conv_bn(x, w, prefix, mask):
     """Masked 'same' conv1d + inference batch norm, as TFTacotronConvBatchNorm."""
-    x = tf.nn.conv1d(x * mask, w[prefix + "conv/kernel"], 1, "SAME") + w[prefix + "conv/bias"]
-    scale = w[prefix + "bn/gamma"] * tf.math.rsqrt(w[prefix + "bn/moving_variance"] + BATCH_NORM_EPSILON)
-    return x * scale + (w[prefix + "bn/beta"] - w[prefix + "bn/moving_mean"] * scale)
+    x = conv1d(x * mask, w[prefix + "conv/kernel"], w[prefix + "conv/bias"])
+    return batch_norm(x, *(w[prefix + "bn/" + n] for n in ("gamma", "beta", "moving_mean", "moving_variance")))
 
 
 def _lstm_gates(z, c):
@@ -94,6 +77,7 @@ def _lstm_sequence(x, kernel, recurrent, bias):
 class Tacotron2:
     """Text ids -> mel spectrogram. Build from a config, then `set_weights` or load."""
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
+    CONTROLS = ("speed",)     # speed stretches the mel; no pitch or energy to scale
 
     def __init__(self, config: Tacotron2Config):
         self.config = config
@@ -194,7 +178,7 @@ class Tacotron2:
         """Decode ids: (T,), (B, T) padded with `lengths`, or a list of sequences."""
         if self._w is None:
             raise RuntimeError("Tacotron2 has no weights: use from_pretrained or set_weights")
-        ids, lengths = _as_batch(ids, lengths)
+        ids, lengths = as_batch(ids, lengths)
         if ids.max() >= self.config.vocab_size or ids.min() < 0:
             raise TextError(f"symbol ids must lie in [0, {self.config.vocab_size}), "
                             f"got {ids.min()}..{ids.max()}")
@@ -223,10 +207,9 @@ class Tacotron2:
     def _encode(self, ids, mask):
         c, w = self.config, self._w
         x = tf.gather(w["encoder/embeddings/character_embeddings/weight"], ids)
-        mean, variance = tf.nn.moments(x, axes=[-1], keepdims=True)
-        x = (x - mean) * tf.math.rsqrt(variance + c.layer_norm_eps)
-        x = x * w["encoder/embeddings/LayerNorm/gamma"] + w["encoder/embeddings/LayerNorm/beta"]
-        act = _activation(c.encoder_conv_activation)
+        x = layer_norm(x, w["encoder/embeddings/LayerNorm/gamma"], w["encoder/embeddings/LayerNorm/beta"],
+                       c.layer_norm_eps)
+        act = activation(c.encoder_conv_activation)
         for i in range(c.n_conv_encoder):
             x = act(_conv_bn(x, w, f"encoder/conv_batch_norm/{i}/", mask))
         return x
@@ -249,7 +232,7 @@ class Tacotron2:
         values = self._bilstm(self._encode(ids, in_mask), lengths) * in_mask
         keys = tf.einsum("btc,ca->bta", values, w["LocationSensitiveAttention/memory_layer/kernel"])
         score_mask = tf.sequence_mask(lengths, time)
-        prenet_act = _activation(c.prenet_activation)
+        prenet_act = activation(c.prenet_activation)
         rate = float(c.prenet_dropout_rate)
         r = c.reduction_factor
         dec_cells = [f"decoder_cell/decoder_lstms/lstm_cell_._{i}/" for i in range(c.n_lstm_decoder)]
@@ -315,23 +298,3 @@ class Tacotron2:
         residual = tf.einsum("btc,cm->btm", x, w["residual_projection/kernel"]) + w["residual_projection/bias"]
         mel = (mel_before + residual) * out_mask
         return mel_before, mel, stop * out_mask[:, :, 0], alignment, frame_lengths
-
-
-def _as_batch(ids, lengths):
-    """Normalise the accepted id inputs to a padded int32 (B, T) and lengths (B,)."""
-    if isinstance(ids, (list, tuple)) and ids and not np.isscalar(ids[0]):
-        seqs = [np.asarray(s, np.int32).reshape(-1) for s in ids]
-        lengths = np.array([len(s) for s in seqs], np.int32)
-        batch = np.zeros((len(seqs), max(lengths)), np.int32)
-        for row, s in zip(batch, seqs):
-            row[:len(s)] = s
-        ids = batch
-    ids = np.asarray(ids, np.int32)
-    if ids.ndim == 1:
-        ids = ids[None]
-    if ids.ndim != 2 or ids.shape[1] == 0:
-        raise TextError(f"ids must be a non-empty (T,) or (B, T) array, got shape {ids.shape}")
-    lengths = np.full(len(ids), ids.shape[1], np.int32) if lengths is None else np.asarray(lengths, np.int32)
-    if lengths.shape != (len(ids),) or lengths.min() < 1 or lengths.max() > ids.shape[1]:
-        raise TextError(f"lengths {lengths.tolist()} do not fit ids of shape {ids.shape}")
-    return ids, lengths

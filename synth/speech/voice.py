@@ -39,6 +39,7 @@ class SpeechChunk:
     mel: np.ndarray                  # (frames, n_mels)
     alignment: np.ndarray | None     # (symbols, decoder steps) for attention models
     pause: int = 0                   # samples of silence after it (none after the last)
+    durations: np.ndarray | None = None  # (symbols,) frames each, for duration models
 
     def samples(self) -> np.ndarray:
         """The sentence and its pause: what a player plays for this chunk."""
@@ -54,15 +55,16 @@ class Speech:
     audio: np.ndarray
     sample_rate: int
     mel: np.ndarray                     # (frames, n_mels), sentences concatenated
-    alignments: list[np.ndarray | None]  # one (symbols, steps) per sentence
+    alignments: list[np.ndarray | None]  # one (symbols, steps) per sentence (attention models)
     sentences: list[str]
     skipped: list[str] = dataclasses.field(default_factory=list)  # characters not said
+    durations: list[np.ndarray | None] = dataclasses.field(default_factory=list)  # (symbols,) frames
 
     @classmethod
     def from_chunks(cls, chunks: list[SpeechChunk], skipped: list[str] = ()) -> "Speech":
         return cls(np.concatenate([c.samples() for c in chunks]), chunks[0].sample_rate,
                    np.concatenate([c.mel for c in chunks]), [c.alignment for c in chunks],
-                   [c.text for c in chunks], list(skipped))
+                   [c.text for c in chunks], list(skipped), [c.durations for c in chunks])
 
     @property
     def duration(self) -> float:
@@ -105,6 +107,11 @@ class Voice:
         return self.processor.language
 
     @property
+    def controls(self) -> tuple[str, ...]:
+        """Which of speed, pitch and energy this voice's model can change."""
+        return self.text_to_mel.CONTROLS
+
+    @property
     def frame_ms(self) -> float:
         """Milliseconds of audio per mel frame (11.6 for LJSpeech, 12.5 for Baker)."""
         return 1000 * self.vocoder.hop_size / self.sample_rate
@@ -134,6 +141,7 @@ class Voice:
 
     def mels(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
         """All `ids` decoded together as one batch."""
+        options.check_controls(self.controls, type(self.text_to_mel).__name__)
         return self.text_to_mel.to_mel(ids, options)
 
     def vocode(self, mel: np.ndarray) -> np.ndarray:
@@ -141,30 +149,33 @@ class Voice:
         in a padded batch the last samples of the shorter ones would change."""
         return np.clip(self.vocoder.infer(mel)[0], -1.0, 1.0)
 
-    def chunk(self, text: str, mel: np.ndarray, alignment: np.ndarray | None, last: bool) -> SpeechChunk:
+    def chunk(self, text: str, mel: np.ndarray, alignment: np.ndarray | None, durations: np.ndarray | None,
+              last: bool) -> SpeechChunk:
         """A decoded sentence vocoded, with the pause that follows it unless it is the last."""
         pause = 0 if last else int(PAUSE_SECONDS * self.sample_rate)
-        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause)
+        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause, durations)
 
     # -- whole texts ------------------------------------------------------------------
     def _decoded(self, sentences: list[str], options: SpeechOptions, first_alone: bool) -> Iterator[tuple]:
-        """(sentence, mel, alignment) in order, decoded batch by batch."""
+        """(sentence, mel, alignment, durations) in order, decoded batch by batch."""
         starts = [0, *range(1, len(sentences), BATCH_SIZE)] if first_alone else [*range(0, len(sentences), BATCH_SIZE)]
         for start, end in zip(starts, [*starts[1:], len(sentences)]):
             seeded = options if options.seed is None else dataclasses.replace(options, seed=options.seed + start)
             out = self.mels(self.ids(sentences[start:end]), seeded)
-            yield from zip(sentences[start:end], out.mels, out.alignments or [None] * (end - start))
+            none = [None] * (end - start)
+            yield from zip(sentences[start:end], out.mels, out.alignments or none, out.durations or none)
 
     def stream(self, text: str, options: SpeechOptions | None = None) -> Iterator[SpeechChunk]:
         """One chunk per sentence, each as soon as it is made. A worker thread decodes the
         next batch while this one vocodes and hands over the sentences already decoded."""
         sentences = self.sentences(text)
+        options = options or SpeechOptions()
         decoded: queue.Queue = queue.Queue()
         stop = threading.Event()
 
         def work():
             try:
-                for item in self._decoded(sentences, options or SpeechOptions(), first_alone=True):
+                for item in self._decoded(sentences, options, first_alone=True):
                     decoded.put(item)
                     if stop.is_set():
                         return

@@ -1,0 +1,287 @@
+"""FastSpeech2 (text ids -> mel frames, all at once), the tensorspeech variant.
+
+The graph follows tensorflow-tts 1.8 so that its checkpoints load unchanged: symbol and
+sin/cos position embeddings, feed-forward Transformer blocks (self-attention, then two
+convolutions), duration / pitch (f0) / energy predictors, pitch and energy embeddings
+added to the encoder output, a length regulator that repeats each symbol for its
+predicted frames, decoder blocks, a mel projection and a postnet. As in the reference,
+dropout stays on the pitch and energy embeddings at inference (seeded here).
+
+Unlike Tacotron2 it predicts how long each symbol lasts instead of attending: that is why
+it is fast, cannot lose its place, and lets a caller change speed, pitch and energy.
+"""
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from synth.device import tf
+from synth.errors import OptionError, TextError
+from synth.speech.checkpoint import Layout, load_pretrained
+from synth.speech.config import FastSpeech2Config, build, read_config
+from synth.speech.layers import activation, batch_norm, conv1d, dense, layer_norm
+from synth.speech.mel import MelOutput, SpeechOptions, as_batch
+
+EMBEDDING_DROPOUT = 0.5  # on the pitch and energy embeddings, at inference too
+MAX_POSITIONS = 8192     # sin/cos rows beyond the checkpoint's 2048: a long sentence read
+                         # slowly (~95 s of frames at most) still has positions
+
+
+@dataclasses.dataclass
+class FastSpeech2Output:
+    """Batch-first numpy outputs; frames past an item's `lengths` are zero."""
+    mel_before: np.ndarray   # (B, frames, n_mels) before the postnet
+    mel: np.ndarray          # (B, frames, n_mels) after the postnet residual
+    durations: np.ndarray    # (B, T) int frames per symbol (0 past each item's symbols)
+    f0: np.ndarray           # (B, T) predicted pitch, times f0_ratio
+    energy: np.ndarray       # (B, T) predicted energy, times energy_ratio
+    lengths: np.ndarray      # (B,) frames of each item: the sum of its durations
+
+
+def sincos_positions(rows: int, size: int) -> np.ndarray:
+    """The reference's position table: row p holds sin/cos of p / 10000^(2(i//2)/size);
+    row 0 (padding) is zero."""
+    angle = np.arange(rows)[:, None] / np.power(10000.0, 2.0 * (np.arange(size)[None, :] // 2) / size)
+    table = np.where(np.arange(size) % 2 == 0, np.sin(angle), np.cos(angle))
+    table[0] = 0.0
+    return table.astype(np.float32)
+
+
+def _block_layout(prefix: str, hidden: int, heads: int, head_size: int, inner: int, kernel: int):
+    """One feed-forward Transformer block, in the reference's weight order."""
+    attention = heads * head_size
+    p = prefix + "attention/"
+    return [(p + "self/query/kernel", (hidden, attention)), (p + "self/query/bias", (attention,)),
+            (p + "self/key/kernel", (hidden, attention)), (p + "self/key/bias", (attention,)),
+            (p + "self/value/kernel", (hidden, attention)), (p + "self/value/bias", (attention,)),
+            (p + "output/dense/kernel", (attention, hidden)), (p + "output/dense/bias", (hidden,)),
+            (p + "output/LayerNorm/gamma", (hidden,)), (p + "output/LayerNorm/beta", (hidden,)),
+            (prefix + "intermediate/conv1d_1/kernel", (kernel, hidden, inner)),
+            (prefix + "intermediate/conv1d_1/bias", (inner,)),
+            (prefix + "intermediate/conv1d_2/kernel", (kernel, inner, hidden)),
+            (prefix + "intermediate/conv1d_2/bias", (hidden,)),
+            (prefix + "output/LayerNorm/gamma", (hidden,)), (prefix + "output/LayerNorm/beta", (hidden,))]
+
+
+class FastSpeech2:
+    """Text ids -> mel spectrogram in one pass. Build from a config, then load."""
+    HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
+    CONTROLS = ("speed", "pitch", "energy")
+
+    def __init__(self, config: FastSpeech2Config):
+        self.config = config
+        self._w: dict[str, tf.Variable] | None = None
+        self._infer = tf.function(self._graph, input_signature=[
+            tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
+            tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32),
+            tf.TensorSpec([None], tf.float32), tf.TensorSpec([2], tf.int64), tf.TensorSpec([], tf.bool)])
+
+    # -- checkpoint -------------------------------------------------------------------
+    def weight_layout(self) -> Layout:
+        """Groups, weight names and shapes exactly as tensorflow-tts saved them (its
+        position tables included, and the groups of weightless layers)."""
+        c = self.config
+        enc, dec = c.encoder_hidden_size, c.decoder_hidden_size
+        positions = c.max_position_embeddings + 1
+        encoder = [w for i in range(c.encoder_num_hidden_layers) for w in _block_layout(
+            f"encoder/layer_._{i}/", enc, c.encoder_num_attention_heads, c.encoder_attention_head_size,
+            c.encoder_intermediate_size, c.encoder_intermediate_kernel_size)]
+        decoder = [w for i in range(c.decoder_num_hidden_layers) for w in _block_layout(
+            f"decoder/layer_._{i}/", dec, c.decoder_num_attention_heads, c.decoder_attention_head_size,
+            c.decoder_intermediate_size, c.decoder_intermediate_kernel_size)]
+        if enc != dec:
+            decoder += [("decoder/project_compatible_decoder/kernel", (enc, dec)),
+                        ("decoder/project_compatible_decoder/bias", (dec,))]
+        decoder += [("decoder/position_embeddings/embeddings", (positions, dec))]
+        postnet, statistics = [], []
+        channels = c.num_mels
+        for i in range(c.n_conv_postnet):
+            filters = c.postnet_conv_filters if i < c.n_conv_postnet - 1 else c.num_mels
+            postnet += [(f"postnet/conv_._{i}/kernel", (c.postnet_conv_kernel_sizes, channels, filters)),
+                        (f"postnet/conv_._{i}/bias", (filters,)),
+                        (f"postnet/batch_norm_._{i}/gamma", (filters,)),
+                        (f"postnet/batch_norm_._{i}/beta", (filters,))]
+            statistics += [(f"postnet/batch_norm_._{i}/moving_mean", (filters,)),
+                           (f"postnet/batch_norm_._{i}/moving_variance", (filters,))]
+            channels = filters
+
+        def predictor(name):
+            weights, channels = [], enc
+            for i in range(c.variant_prediction_num_conv_layers):
+                filters = c.variant_predictor_filter
+                weights += [(f"{name}/conv_._{i}/kernel", (c.variant_predictor_kernel_size, channels, filters)),
+                            (f"{name}/conv_._{i}/bias", (filters,)),
+                            (f"{name}/LayerNorm_._{i}/gamma", (filters,)),
+                            (f"{name}/LayerNorm_._{i}/beta", (filters,))]
+                channels = filters
+            return (name, weights + [(f"{name}/dense/kernel", (channels, 1)), (f"{name}/dense/bias", (1,))])
+
+        return [("embeddings", [("embeddings/charactor_embeddings/weight", (c.vocab_size, enc)),
+                                ("embeddings/position_embeddings/embeddings", (positions, enc))]),
+                ("encoder", encoder), ("length_regulator", []), ("decoder", decoder),
+                ("mel_before", [("mel_before/kernel", (dec, c.num_mels)), ("mel_before/bias", (c.num_mels,))]),
+                ("postnet", postnet + statistics),
+                predictor("f0_predictor"), predictor("energy_predictor"), predictor("duration_predictor"),
+                ("f0_embeddings", [("f0_embeddings/kernel", (9, 1, enc)), ("f0_embeddings/bias", (enc,))]),
+                ("f0_dropout", []),
+                ("energy_embeddings", [("energy_embeddings/kernel", (9, 1, enc)), ("energy_embeddings/bias", (enc,))]),
+                ("energy_dropout", [])]
+
+    def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take checkpoint arrays (names of `weight_layout`); the position tables are
+        extended to MAX_POSITIONS rows with the same formula."""
+        w = {name: np.asarray(arrays[name], np.float32) for _, group in self.weight_layout()
+             for name, _ in group}
+        for name in ("embeddings/position_embeddings/embeddings", "decoder/position_embeddings/embeddings"):
+            table = w[name]
+            longer = sincos_positions(max(MAX_POSITIONS, len(table)), table.shape[1])
+            longer[:len(table)] = table
+            w[name] = longer
+        self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
+                   for name, value in w.items()}
+
+    @classmethod
+    def from_config(cls, model_dir: str | Path) -> "FastSpeech2":
+        _, params, _ = read_config(model_dir, ("fastspeech2",))
+        return cls(build(FastSpeech2Config, params, f"{model_dir}/config.yml"))
+
+    @classmethod
+    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "FastSpeech2":
+        return load_pretrained(cls, path_or_repo_id, revision)
+
+    # -- inference --------------------------------------------------------------------
+    def infer(self, ids, lengths=None, speed_ratio=1.0, f0_ratio=1.0, energy_ratio=1.0,
+              seed: int | None = None, dropout: bool = True) -> FastSpeech2Output:
+        """Decode ids: (T,), (B, T) padded with `lengths`, or a list of sequences. The
+        ratios (a number, or one per item) are the reference's: `speed_ratio` multiplies
+        the durations (0.8 speaks faster), `f0_ratio` the pitch, `energy_ratio` the energy.
+        `dropout=False` turns off the embedding dropout the model was trained to keep."""
+        if self._w is None:
+            raise RuntimeError("FastSpeech2 has no weights: use from_pretrained or set_weights")
+        ids, lengths = as_batch(ids, lengths)
+        if ids.max() >= self.config.vocab_size or ids.min() < 0:
+            raise TextError(f"symbol ids must lie in [0, {self.config.vocab_size}), "
+                            f"got {ids.min()}..{ids.max()}")
+        if ids.shape[1] >= MAX_POSITIONS:
+            raise TextError(f"{ids.shape[1]} symbols is too many for one FastSpeech2 pass; "
+                            f"at most {MAX_POSITIONS - 1}", reason="too_long",
+                            length=int(ids.shape[1]), limit=MAX_POSITIONS - 1)
+        ratios = [_per_item(name, value, len(ids)) for name, value in
+                  (("speed_ratio", speed_ratio), ("f0_ratio", f0_ratio), ("energy_ratio", energy_ratio))]
+        seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
+        out = self._infer(tf.constant(ids), tf.constant(lengths), *(tf.constant(r) for r in ratios),
+                          tf.constant(seed_pair, tf.int64), tf.constant(bool(dropout)))
+        return FastSpeech2Output(*(t.numpy() for t in out))
+
+    def to_mel(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
+        """The voice layer's entry: `speed` 2 halves every duration, `pitch` and `energy`
+        scale the predicted pitch and energy."""
+        out = self.infer(ids, speed_ratio=1.0 / options.speed, f0_ratio=options.pitch,
+                         energy_ratio=options.energy, seed=options.seed)
+        return MelOutput(mels=[mel[:n] for mel, n in zip(out.mel, out.lengths)],
+                         durations=[d[:len(item)] for d, item in zip(out.durations, ids)])
+
+    def _block(self, x, mask, prefix, heads, head_size, act):
+        """A feed-forward Transformer block. `mask` (B, T, 1) zeroes the padding after every
+        layer (the reference masks less), so that no convolution reads padding: an item in a
+        batch gives what it gives alone, where a convolution sees zeros past its end."""
+        w = self._w
+        batch = tf.shape(x)[0]
+        p = prefix + "attention/"
+
+        def split(t):  # (B, T, heads * size) -> (B, heads, T, size)
+            return tf.transpose(tf.reshape(t, [batch, -1, heads, head_size]), [0, 2, 1, 3])
+
+        q, k, v = (split(dense(x, w[f"{p}self/{n}/kernel"], w[f"{p}self/{n}/bias"]))
+                   for n in ("query", "key", "value"))
+        scores = tf.matmul(q, k, transpose_b=True) / tf.sqrt(float(head_size))
+        scores += (1.0 - tf.transpose(mask, [0, 2, 1]))[:, None, :, :] * -1e9
+        context = tf.matmul(tf.nn.softmax(scores, axis=-1), v)
+        context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, -1, heads * head_size])
+        attended = dense(context, w[p + "output/dense/kernel"], w[p + "output/dense/bias"])
+        attended = layer_norm(attended + x, w[p + "output/LayerNorm/gamma"], w[p + "output/LayerNorm/beta"],
+                              self.config.layer_norm_eps) * mask
+        inner = act(conv1d(attended, w[prefix + "intermediate/conv1d_1/kernel"],
+                           w[prefix + "intermediate/conv1d_1/bias"])) * mask
+        inner = conv1d(inner, w[prefix + "intermediate/conv1d_2/kernel"],
+                       w[prefix + "intermediate/conv1d_2/bias"]) * mask
+        return layer_norm(inner + attended, w[prefix + "output/LayerNorm/gamma"],
+                          w[prefix + "output/LayerNorm/beta"], self.config.layer_norm_eps) * mask
+
+    def _predictor(self, x, mask, name):
+        """Duration, pitch or energy per symbol: convolutions, ReLU, LayerNorm, a dense."""
+        w = self._w
+        x = x * mask
+        for i in range(self.config.variant_prediction_num_conv_layers):
+            x = tf.nn.relu(conv1d(x, w[f"{name}/conv_._{i}/kernel"], w[f"{name}/conv_._{i}/bias"]))
+            x = layer_norm(x, w[f"{name}/LayerNorm_._{i}/gamma"], w[f"{name}/LayerNorm_._{i}/beta"],
+                           self.config.layer_norm_eps) * mask
+        return tf.squeeze(dense(x, w[f"{name}/dense/kernel"], w[f"{name}/dense/bias"]) * mask, -1)
+
+    def _embed_variant(self, values, name, seed, dropout):
+        """A pitch or energy curve (B, T) -> (B, T, hidden), with the reference's dropout."""
+        x = conv1d(values[:, :, None], self._w[name + "/kernel"], self._w[name + "/bias"])
+        rate = tf.where(dropout, EMBEDDING_DROPOUT, 0.0)
+        keep = tf.random.stateless_uniform(tf.shape(x), seed) >= rate
+        return tf.where(keep, x / (1.0 - rate), 0.0)
+
+    def _graph(self, ids, lengths, speed_ratios, f0_ratios, energy_ratios, seed, dropout):
+        c, w = self.config, self._w
+        time = tf.shape(ids)[1]
+        mask = tf.sequence_mask(lengths, time, dtype=tf.float32)[:, :, None]
+        x = tf.gather(w["embeddings/charactor_embeddings/weight"], ids)
+        x += w["embeddings/position_embeddings/embeddings"][1:time + 1][None]
+        act = activation(c.encoder_hidden_act)
+        for i in range(c.encoder_num_hidden_layers):
+            x = self._block(x, mask, f"encoder/layer_._{i}/", c.encoder_num_attention_heads,
+                            c.encoder_attention_head_size, act)
+
+        log_durations = self._predictor(x, mask, "duration_predictor")
+        durations = tf.nn.relu(tf.exp(log_durations) - 1.0) * speed_ratios[:, None]
+        longest = tf.one_hot(tf.argmax(durations - (1.0 - mask[:, :, 0]), axis=1), time, dtype=tf.int32)
+        durations = tf.cast(tf.round(durations), tf.int32)
+        # An item whose durations all round to 0 gets one frame on its longest symbol, so
+        # that every input is heard (the reference would give an empty mel).
+        silent = tf.cast(tf.reduce_sum(durations, axis=1, keepdims=True) == 0, tf.int32)
+        durations += longest * silent
+        f0 = self._predictor(x, mask, "f0_predictor") * f0_ratios[:, None]
+        energy = self._predictor(x, mask, "energy_predictor") * energy_ratios[:, None]
+        x += self._embed_variant(f0, "f0_embeddings", seed, dropout)
+        x += self._embed_variant(energy, "energy_embeddings", seed + [0, 1], dropout)
+
+        # Length regulator: frame f of an item reads the symbol whose cumulative duration
+        # first exceeds f.
+        frame_lengths = tf.reduce_sum(durations, axis=1)
+        frames = tf.reduce_max(frame_lengths)
+        ends = tf.cumsum(durations, axis=1)
+        positions = tf.tile(tf.range(frames)[None], [tf.shape(ids)[0], 1])
+        symbol = tf.minimum(tf.searchsorted(ends, positions, side="right"), time - 1)
+        frame_mask = tf.sequence_mask(frame_lengths, frames, dtype=tf.float32)[:, :, None]
+        x = tf.gather(x, symbol, batch_dims=1) * frame_mask
+
+        if c.encoder_hidden_size != c.decoder_hidden_size:
+            x = dense(x, w["decoder/project_compatible_decoder/kernel"], w["decoder/project_compatible_decoder/bias"])
+        x += w["decoder/position_embeddings/embeddings"][1:frames + 1][None] * frame_mask
+        act = activation(c.decoder_hidden_act)
+        for i in range(c.decoder_num_hidden_layers):
+            x = self._block(x, frame_mask, f"decoder/layer_._{i}/", c.decoder_num_attention_heads,
+                            c.decoder_attention_head_size, act)
+
+        mel_before = dense(x, w["mel_before/kernel"], w["mel_before/bias"]) * frame_mask
+        y = mel_before
+        for i in range(c.n_conv_postnet):
+            y = conv1d(y, w[f"postnet/conv_._{i}/kernel"], w[f"postnet/conv_._{i}/bias"])
+            y = batch_norm(y, *(w[f"postnet/batch_norm_._{i}/{n}"]
+                                for n in ("gamma", "beta", "moving_mean", "moving_variance")))
+            y = (tf.tanh(y) if i < c.n_conv_postnet - 1 else y) * frame_mask
+        mel = mel_before + y
+        return mel_before, mel, durations, f0, energy, frame_lengths
+
+
+def _per_item(name: str, value, batch: int) -> np.ndarray:
+    values = np.broadcast_to(np.asarray(value, np.float32), (batch,)).copy()
+    if not np.all(values > 0):
+        raise OptionError(f"{name} must be above 0, got {value}", reason=name, value=value)
+    return values
