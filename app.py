@@ -1,4 +1,5 @@
-"""synth web demo: restyle a photo with CycleGAN, hear text spoken by Tacotron2 + MB-MelGAN.
+"""synth web demo: restyle a photo with CycleGAN, hear text spoken by Tacotron2 or FastSpeech2
++ MB-MelGAN.
 
 UI wiring only: every model, message, file and figure comes from the `synth` package.
 Configuration (environment): GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default
@@ -25,7 +26,7 @@ from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
-from synth.speech.mel import MAX_SPEED, MIN_SPEED  # noqa: E402
+from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
 
 log = logging.getLogger("synth.app")
 ASSETS = Path(__file__).parent / "assets"
@@ -65,13 +66,17 @@ TEXTS = {
     "placeholder": ("Type a sentence or two.", "한두 문장을 입력하세요."),
     "voice": ("Voice", "목소리"),
     "speed": ("Speed", "속도"),
+    "pitch": ("Pitch", "음높이"),
+    "energy": ("Energy (loudness)", "세기 (소리 크기)"),
     "speak": ("Speak", "말하기"),
     "listen": ("Listen", "듣기"),
     "wav": ("Complete WAV", "전체 WAV 파일"),
-    "mel": ("Mel spectrogram: what Tacotron2 wrote, time left to right",
-            "멜 스펙트로그램: Tacotron2가 만든 소리의 그림 (왼쪽에서 오른쪽으로 시간)"),
+    "mel": ("Mel spectrogram: the sound as the model drew it, time left to right",
+            "멜 스펙트로그램: 모델이 만든 소리의 그림 (왼쪽에서 오른쪽으로 시간)"),
     "alignment": ("Attention: which symbol each decoder step read (a clean diagonal is good)",
                   "어텐션: 디코더가 각 단계에서 읽은 글자 (깨끗한 대각선이 좋습니다)"),
+    "durations": ("Durations: how many frames FastSpeech2 gave each symbol",
+                  "길이: FastSpeech2가 각 기호에 준 프레임 수"),
     "image_help": ("Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
                    "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요."),
     "speech_help": ("Type a few sentences, pick a voice, press **Speak**: the first sentence plays while the "
@@ -186,8 +191,10 @@ def restyle_page(photo: str | None, style: str, request: gr.Request, progress=gr
 
 
 # -- speech ------------------------------------------------------------------------------
-AXES = {"en": {"mel": ("time (s)", "mel channel"), "alignment": ("decoder step", "input symbol")},
-        "ko": {"mel": ("시간 (초)", "멜 채널"), "alignment": ("디코더 단계", "입력 기호")}}
+AXES = {"en": {"mel": ("time (s)", "mel channel"), "alignment": ("decoder step", "input symbol"),
+               "durations": ("input symbol", "frames")},
+        "ko": {"mel": ("시간 (초)", "멜 채널"), "alignment": ("디코더 단계", "입력 기호"),
+               "durations": ("입력 기호", "프레임 수")}}
 
 
 def _results(speech: Speech, voice_name: str, voice, lang: str):
@@ -197,29 +204,41 @@ def _results(speech: Speech, voice_name: str, voice, lang: str):
     if speech.skipped:
         info += say("spoken_skipped", lang, chars=" ".join(speech.skipped))
     axes = AXES[lang if figures.can_write(lang) else "en"]
-    return (str(path), figures.mel_figure(speech.mel, voice.frame_ms, axes["mel"]),
-            figures.alignment_figure([a for a in speech.alignments if a is not None], axes["alignment"]), info)
+    durations = [d for d in speech.durations if d is not None]
+    how = (figures.durations_figure(durations, axes["durations"]) if durations else
+           figures.alignment_figure([a for a in speech.alignments if a is not None], axes["alignment"]))
+    return str(path), figures.mel_figure(speech.mel, voice.frame_ms, axes["mel"]), how, info
 
 
-def speak(text: str, voice: str, speed: float, request: gr.Request):
-    """The complete WAV, the mel spectrogram, the alignment and a line saying what was
-    spoken and what was skipped (the API endpoint /speak)."""
+def controls(voice: str):
+    """The pitch and energy sliders, shown (at 1) for a voice whose model has them."""
+    model = catalog.MODELS.get(voice)
+    has = model.controls if model else ()
+    return gr.Slider(visible="pitch" in has, value=1.0), gr.Slider(visible="energy" in has, value=1.0)
+
+
+def speak(text: str, voice: str, speed: float, pitch: float, energy: float, request: gr.Request):
+    """The complete WAV, the mel spectrogram, the attention (Tacotron2) or durations
+    (FastSpeech2) and a line saying what was spoken and what was skipped (the API endpoint
+    /speak). Pitch and energy apply to FastSpeech2 voices; leave them at 1 for the others."""
     lang = language(request)
     try:
         model = load(voice, lang)
-        return _results(model.speak(text or "", SpeechOptions(speed=speed)), voice, model, lang)
+        options = SpeechOptions(speed=speed, pitch=pitch, energy=energy)
+        return _results(model.speak(text or "", options), voice, model, lang)
     except SynthError as e:
         raise person_error(e, lang) from e
 
 
-def speak_page(text: str, voice: str, speed: float, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float, request: gr.Request,
+               progress=gr.Progress(track_tqdm=True)):
     """The page's Speak: sentence by sentence into the player, ending as soon as the audio is
     out (the player's playlist closes only then); `finish_speech` makes the WAV and figures."""
     lang = language(request)
     spoken = []
     try:
         model = load(voice, lang, progress)
-        options = SpeechOptions(speed=speed)
+        options = SpeechOptions(speed=speed, pitch=pitch, energy=energy)
         model.sentences(text or "")  # empty, too long or unspeakable: refused before any audio
         skipped = model.unspeakable(text)
         if skipped:
@@ -237,10 +256,11 @@ def speak_page(text: str, voice: str, speed: float, request: gr.Request, progres
 
 def finish_speech(said: dict, request: gr.Request):
     """After the stream: the complete WAV (also into the player when there was no streaming),
-    the mel spectrogram, the alignment and what was said."""
+    the mel spectrogram, the attention or durations, and what was said."""
     lang = language(request)
-    wav, mel, alignment, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang)
-    return (gr.skip() if STREAMING else wav), wav, mel, alignment, info
+    wav, mel, how, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang)
+    label = I18N("durations" if any(d is not None for d in said["speech"].durations) else "alignment")
+    return (gr.skip() if STREAMING else wav), wav, mel, gr.Plot(how, label=label), info
 
 
 # -- page state: model status, menus and About in the visitor's language -----------------
@@ -275,6 +295,8 @@ ABOUT = {
     "sound": ("Sound", "소리"),
     "sound_value": ("{rate:,} Hz; one mel frame is {frame:.1f} ms; each decoder step writes {step} frame(s)",
                     "{rate:,} Hz, 멜 프레임 하나는 {frame:.1f} ms, 디코더 한 단계가 프레임 {step}개를 씁니다"),
+    "sound_parallel": ("{rate:,} Hz; one mel frame is {frame:.1f} ms; all frames are made at once",
+                       "{rate:,} Hz, 멜 프레임 하나는 {frame:.1f} ms, 모든 프레임을 한 번에 만듭니다"),
     "not_downloaded": ("Not downloaded yet: details appear once it is.", "아직 내려받지 않았습니다. 내려받으면 자세한 정보가 나옵니다."),
     "working_size": ("Working size", "작업 크기"),
     "working_size_value": ("longest side {side} px", "긴 변 {side}px"),
@@ -295,11 +317,16 @@ ABOUT = {
                    "spectrogram</i> a few frames at a time; at each step its <i>attention</i> decides which symbols "
                    "it is saying (the diagonal in the alignment plot), and it stops when it predicts the end. "
                    "Multi-band MelGAN then turns the spectrogram into a waveform, four frequency bands at once. "
+                   "FastSpeech2 instead predicts how many frames each symbol lasts (the durations plot), and how "
+                   "high and how loud it is, then writes every frame at once: many times faster, it cannot lose its "
+                   "place, and its speed, pitch and energy can be changed. "
                    "Long texts are split into sentences: the first one plays while the rest are made.",
                    "<b>음성.</b> Tacotron2는 글을 기호의 나열로 읽고 <i>멜 스펙트로그램</i>을 몇 프레임씩 씁니다. "
                    "단계마다 <i>어텐션</i>이 지금 어떤 기호를 읽는지 정하고(정렬 그림의 대각선), 끝을 예측하면 멈춥니다. "
                    "그다음 Multi-band MelGAN이 스펙트로그램을 네 개의 주파수 대역으로 나누어 한꺼번에 소리 파형으로 "
-                   "바꿉니다. 긴 글은 문장으로 나누어, 첫 문장을 들려주는 동안 나머지를 만듭니다."),
+                   "바꿉니다. FastSpeech2는 그 대신 기호마다 몇 프레임 동안 소리 낼지(길이 그림), 얼마나 높고 크게 "
+                   "낼지를 예측한 뒤 모든 프레임을 한 번에 씁니다. 훨씬 빠르고, 읽던 곳을 놓치지 않으며, 속도와 음높이와 "
+                   "세기를 바꿀 수 있습니다. 긴 글은 문장으로 나누어, 첫 문장을 들려주는 동안 나머지를 만듭니다."),
     "unchanged": ("The weights are the unchanged checkpoints published on the Hugging Face Hub; synth "
                   "re-implements the networks on current TensorFlow to load them.",
                   "가중치는 Hugging Face Hub에 공개된 체크포인트를 그대로 씁니다. synth는 이를 불러오기 위해 신경망을 "
@@ -321,7 +348,8 @@ def _about(lang: str) -> str:
             for r in model.repos.values())
         rows = [(t("weights"), repos), (t("licence"), html.escape(model.license))]
         if model.task == "voice":
-            rows.append((t("sound"), t("sound_value", rate=facts.sample_rate, frame=facts.frame_ms,
+            sound = "sound_value" if facts.step_frames else "sound_parallel"
+            rows.append((t("sound"), t(sound, rate=facts.sample_rate, frame=facts.frame_ms,
                                          step=facts.step_frames) if facts.sample_rate else t("not_downloaded")))
         else:
             rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
@@ -410,8 +438,10 @@ JS = """() => {
         set(element, name, word);
       }
     }
-    for (const id of ["mel", "alignment"]) {
-      document.querySelectorAll(`#${id} img`).forEach(img => set(img, "alt", words[id]));
+    for (const id of ["mel", "alignment"]) {  // the plot's alt text is its label (attention or durations)
+      const label = document.querySelector(`#${id} > label`);
+      const alt = (label && label.textContent.trim()) || words[id];
+      document.querySelectorAll(`#${id} img`).forEach(img => set(img, "alt", alt));
     }
     const [before, after] = document.querySelectorAll("#comparison img");
     set(before, "alt", words.before);
@@ -463,6 +493,11 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                 voice = gr.Dropdown(_choices("voice", "en"), value="ljspeech-en", label=I18N("voice"),
                                     elem_id="voice")
                 speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.1, label=I18N("speed"), elem_id="speed")
+                with gr.Row():
+                    pitch = gr.Slider(*PITCH_RANGE, value=1.0, step=0.05, label=I18N("pitch"), elem_id="pitch",
+                                      visible=False)
+                    energy = gr.Slider(*ENERGY_RANGE, value=1.0, step=0.05, label=I18N("energy"), elem_id="energy",
+                                       visible=False)
                 speak_button = gr.Button(I18N("speak"), variant="primary", elem_id="speak")
                 sentence_examples = gr.Examples([[s, name] for name in SENTENCES for s in SENTENCES[name]],
                                                 inputs=[text, voice], label=I18N("examples"),
@@ -475,12 +510,14 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
         mel_plot = gr.Plot(label=I18N("mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("alignment"), elem_id="alignment")
         said = gr.State()
-        speak_button.click(speak_page, [text, voice, speed], [player, said], api_name="speak_page",
+        voice.change(controls, voice, [pitch, energy], api_visibility="private", queue=False)
+        speak_button.click(speak_page, [text, voice, speed, pitch, energy], [player, said], api_name="speak_page",
                            api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech"
                            ).success(finish_speech, said, [player, wav_file, mel_plot, alignment_plot, speech_info],
                                      api_name="finish_speech", api_visibility="private")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
-        gr.Button(visible=False).click(speak, [text, voice, speed], [wav_file, mel_plot, alignment_plot, speech_info],
+        gr.Button(visible=False).click(speak, [text, voice, speed, pitch, energy],
+                                       [wav_file, mel_plot, alignment_plot, speech_info],
                                        api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
 
     with gr.Tab(I18N("about")):

@@ -3,6 +3,11 @@
 steps, a 100-symbol input; batch 1 and batch 5. Reference on the 2-core CPU type:
 2.98 ms/step, Tacotron2 RTF 0.256, MB-MelGAN RTF 0.030.
 
+The text-to-mel case puts full-size FastSpeech2 (fastspeech2.v1) on the same inputs, next to
+Tacotron2: it predicts durations instead of decoding frame by frame, so its random weights
+pin the durations near 6 frames a symbol (LJSpeech averages 6-7) to make as many frames as
+real speech would. The issue's goal is a FastSpeech2 text-to-mel RTF of 0.02 or less.
+
 The paragraph case times the voice layer: a 5-sentence text through `Voice.speak` (batched)
 and `Voice.stream` (first sentence alone, the rest batched on a worker), against one
 sentence spoken alone; every sentence runs `--paragraph-steps` decoder steps.
@@ -16,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from synth.speech import MultiBandMelGAN, SpeechOptions, Tacotron2, TextProcessor, Voice
-from synth.speech.config import MultiBandMelGANConfig, Tacotron2Config
+from synth.speech import FastSpeech2, MultiBandMelGAN, SpeechOptions, Tacotron2, TextProcessor, Voice
+from synth.speech.config import FastSpeech2Config, MultiBandMelGANConfig, Tacotron2Config, build
+from synth.speech.fastspeech2 import sincos_positions
 
 TACOTRON2_V1 = dict(
     dataset="ljspeech", embedding_hidden_size=512, n_conv_encoder=5, encoder_conv_filters=512,
@@ -26,8 +32,10 @@ TACOTRON2_V1 = dict(
     n_lstm_decoder=1, reduction_factor=1, decoder_lstm_units=1024, attention_dim=128,
     attention_filters=32, attention_kernel=31, n_mels=80, n_conv_postnet=5,
     postnet_conv_filters=512, postnet_conv_kernel_sizes=5)
+FASTSPEECH2_V1 = dict(dataset="ljspeech")  # FastSpeech2Config's defaults are fastspeech2.v1
 MB_MELGAN_V1 = dict(filters=384, upsample_scales=[8, 4, 2], stacks=4, is_weight_norm=False)
 SAMPLE_RATE = 22050
+RTF_GOAL = 0.02  # FastSpeech2 text-to-mel
 PROCESSOR = Path(__file__).parent.parent / "tests" / "fixtures" / "processors" / "ljspeech.json"
 PARAGRAPH = ("Deep learning turns text into speech. The first sentence plays while the rest is made. "
              "Each sentence is a new run of the decoder. Five of them make a paragraph. "
@@ -35,17 +43,25 @@ PARAGRAPH = ("Deep learning turns text into speech. The first sentence plays whi
 
 
 def random_weights(layout, rng):
-    """O(1)-activation random weights; the stop bias pinned negative so decoding never stops."""
+    """O(1)-activation random weights and sin/cos position tables. Where the model has them,
+    Tacotron2's stop bias is pinned negative so decoding never stops, and FastSpeech2's
+    durations stay near exp(log 7) - 1 = 6 frames a symbol."""
     weights = {}
     for _, group in layout:
         for name, shape in group:
-            if "moving_variance" in name or name.endswith("gamma"):
+            if name.endswith("position_embeddings/embeddings"):
+                weights[name] = sincos_positions(*shape)
+            elif "moving_variance" in name or name.endswith("gamma"):
                 weights[name] = rng.uniform(0.5, 1.5, shape)
             elif name.endswith(("bias", "beta", "moving_mean")):
                 weights[name] = rng.normal(0, 0.1, shape)
             else:
                 weights[name] = rng.normal(0, 1 / np.sqrt(max(1, np.prod(shape[:-1]))), shape)
-    weights["decoder_cell/stop_projection/bias"] = np.full(1, -20.0)
+    if "decoder_cell/stop_projection/bias" in weights:
+        weights["decoder_cell/stop_projection/bias"] = np.full(1, -20.0)
+    if "duration_predictor/dense/bias" in weights:
+        weights["duration_predictor/dense/bias"] = np.full(1, np.log(7.0))
+        weights["duration_predictor/dense/kernel"] *= 0.05
     return weights
 
 
@@ -69,7 +85,9 @@ def main():
     taco.set_weights(random_weights(taco.weight_layout(), rng))
     vocoder = MultiBandMelGAN(MultiBandMelGANConfig(**MB_MELGAN_V1))
     vocoder.set_weights(random_weights(vocoder.weight_layout(), rng))
-    results = {}
+    fastspeech2 = FastSpeech2(build(FastSpeech2Config, FASTSPEECH2_V1, "fastspeech2.v1"))
+    fastspeech2.set_weights(random_weights(fastspeech2.weight_layout(), rng))
+    results, text_to_mel = {}, {}
     for batch in (1, 5):
         ids = rng.integers(1, 149, (batch, 100))
         taco.infer(ids, max_steps=5, seed=0)  # trace once
@@ -83,8 +101,25 @@ def main():
             decoder_ms_per_step=round(1000 * taco_s / frames, 3),
             rtf_tacotron2=round(taco_s / audio_s, 4), rtf_vocoder=round(voc_s / audio_s, 4),
             rtf_total=round((taco_s + voc_s) / audio_s, 4))
+        text_to_mel[f"batch_{batch}"] = dict(
+            tacotron2_ms_per_utterance=round(1000 * taco_s / batch, 1), rtf_tacotron2=round(taco_s / audio_s, 4),
+            **fastspeech2_speed(fastspeech2, ids, vocoder.hop_size, args.repeat))
+    text_to_mel["rtf_goal"] = RTF_GOAL
+    results["text_to_mel"] = text_to_mel
     results["paragraph"] = paragraph(taco, vocoder, args.paragraph_steps, args.repeat)
     print(json.dumps(results, indent=1))
+
+
+def fastspeech2_speed(model, ids, hop_size, repeat):
+    """FastSpeech2 on the batch Tacotron2 had, dropout on as in real use; the RTF counts
+    the frames it chose to make."""
+    model.infer(ids, seed=0)  # trace once
+    seconds, out = best(lambda: model.infer(ids, seed=0), repeat)
+    audio_s = out.lengths.sum() * hop_size / SAMPLE_RATE
+    rtf = seconds / audio_s
+    return dict(fastspeech2_ms_per_utterance=round(1000 * seconds / len(ids), 1),
+                fastspeech2_frames=out.lengths.tolist(), fastspeech2_audio_s=round(audio_s, 2),
+                rtf_fastspeech2=round(rtf, 4), fastspeech2_meets_goal=bool(rtf <= RTF_GOAL))
 
 
 def paragraph(taco, vocoder, steps, repeat):

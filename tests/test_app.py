@@ -102,9 +102,34 @@ def test_api_speak_bad_text(client, text, message):
 
 def test_api_unknown_voice_lists_valid_names(client):
     with pytest.raises(AppError, match=r"klingon is not in the list of choices: "
-                                          r"\['ljspeech-en', 'kss-ko', 'thorsten-de', "
-                                          r"'synpaflex-fr', 'baker-zh'\]"):
+                                          r"\['ljspeech-en', 'kss-ko', 'thorsten-de', 'synpaflex-fr', 'baker-zh', "
+                                          r"'ljspeech-en-fastspeech2', 'kss-ko-fastspeech2', 'baker-zh-fastspeech2'\]"):
         client.predict("Hello.", "klingon", api_name="/speak")
+
+
+def _fastspeech2_samples(text, speed=1.0, voice_name="ljspeech-en-fastspeech2"):
+    """Samples a FastSpeech2 voice makes: its durations (no dropout before them, so they do
+    not depend on the seed) times the hop, and the pauses."""
+    import app
+
+    voice = app.MODELS.get(voice_name)
+    ids = voice.ids(voice.sentences(text))
+    frames = voice.text_to_mel.infer(ids, speed_ratio=1 / speed).lengths
+    return int(sum(frames)) * voice.vocoder.hop_size + int(0.25 * voice.sample_rate) * (len(ids) - 1)
+
+
+def test_api_speak_fastspeech2_with_speed_pitch_and_energy(client):
+    wav, mel, durations, said = client.predict(SENTENCES, "ljspeech-en-fastspeech2", 1.5, 1.2, 0.8, api_name="/speak")
+    info = sf.info(wav)
+    assert info.samplerate == 22050 and info.frames == _fastspeech2_samples(SENTENCES, speed=1.5)
+    assert Path(wav).name.startswith("ljspeech-en-fastspeech2-")
+    assert mel["type"] == "matplotlib" and durations["type"] == "matplotlib"
+    assert said == f"2 sentence(s), {info.frames / 22050:.1f} s at 22,050 Hz."
+
+
+def test_api_pitch_for_a_voice_without_it(client):
+    with pytest.raises(AppError, match="This voice has no pitch control: leave pitch at 1, or pick a FastSpeech2"):
+        client.predict("Hello.", "ljspeech-en", 1.0, 1.3, 1.0, api_name="/speak")
 
 
 def test_api_text_file_as_image(client, tmp_path):
@@ -170,7 +195,8 @@ def test_browser_image_and_speech(app_url):
         page.screenshot(path=ARTIFACTS / "image-tab.png", full_page=True)
 
         page.get_by_role("tab", name="Speech").click()
-        for voice, text in [("English (LJSpeech)", SENTENCES), ("Korean (KSS)", "안녕하세요. 좋은 아침입니다.")]:
+        for voice, text in [("English (LJSpeech) · Tacotron2", SENTENCES),
+                            ("Korean (KSS) · Tacotron2", "안녕하세요. 좋은 아침입니다.")]:
             page.locator("#voice input").click()
             page.get_by_role("option", name=voice).click()
             page.locator("#text textarea").fill(text)
@@ -184,6 +210,42 @@ def test_browser_image_and_speech(app_url):
             assert rate == 22050 and len(audio) == _expected_samples(text, name)
             page.locator("#speech-info").get_by_text(f"2 sentence(s), {len(audio) / rate:.1f} s").wait_for()
             page.screenshot(path=ARTIFACTS / f"speech-tab-{name}.png", full_page=True)
+        browser.close()
+
+
+@pytest.mark.slow
+def test_browser_fastspeech2_voice_with_its_controls(app_url):
+    """Pick a FastSpeech2 voice: pitch and energy appear; move the speed slider, speak, and
+    get the audio its durations predict and the durations plot in place of the attention."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Speech").click()
+        assert not page.locator("#pitch").is_visible() and not page.locator("#energy").is_visible()
+        page.locator("#voice input").click()
+        page.get_by_role("option", name="English (LJSpeech) · FastSpeech2").click()
+        page.locator("#pitch").wait_for()
+        page.locator("#energy").wait_for()
+        for slider, value in (("#speed", "1.5"), ("#pitch", "1.2")):
+            number = page.locator(f"{slider} input[type=number]")
+            number.fill(value)
+            number.press("Enter")
+        page.locator("#text textarea").fill(SENTENCES)
+        page.locator("#speak").click()
+        page.locator("#wav").get_by_text("ljspeech-en-fastspeech2-").wait_for(timeout=60000)
+        audio, rate = sf.read(io.BytesIO(page.request.get(page.locator("#wav a").first.get_attribute("href")).body()))
+        assert rate == 22050 and len(audio) == _fastspeech2_samples(SENTENCES, speed=1.5)
+        page.locator("#alignment").get_by_text("Durations: how many frames FastSpeech2 gave each symbol").wait_for()
+        assert page.locator("#alignment img").first.get_attribute("alt").startswith("Durations")
+        page.screenshot(path=ARTIFACTS / "speech-tab-fastspeech2.png", full_page=True)
+
+        page.locator("#voice input").click()  # back to Tacotron2: the controls it lacks go away
+        page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
+        page.locator("#pitch").wait_for(state="hidden")
         browser.close()
 
 
@@ -203,7 +265,7 @@ def test_browser_streamed_speech_never_waits_for_audio_already_made(app_url):
         page.goto(app_url)
         page.get_by_role("tab", name="Speech").click()
         page.locator("#voice input").click()
-        page.get_by_role("option", name="English (LJSpeech)").click()
+        page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
         page.locator("#text textarea").fill(paragraph)
         result = play_and_record(page, "#speak", timeout_s=120)
         page.locator("#wav").get_by_text("ljspeech-en-").wait_for(timeout=60000)
@@ -263,7 +325,7 @@ def test_browser_bad_inputs_end_in_messages(app_url, tmp_path):
 
         page.get_by_role("tab", name="Speech").click()
         page.locator("#voice input").click()
-        page.get_by_role("option", name="Korean (KSS)").click()
+        page.get_by_role("option", name="Korean (KSS) · Tacotron2").click()
         page.locator("#text textarea").fill("안녕 hello")  # Latin lower case: not in the Korean voice
         page.locator("#speak").click()
         assert "cannot say e h l o" in _toasts(page)
@@ -348,7 +410,7 @@ def test_browser_shows_a_download_in_progress(tmp_path):
 def test_without_ffmpeg_speech_comes_whole(tmp_path):
     """No ffmpeg on PATH: one log line, no streaming, and the player still gets the WAV."""
     script = ("import app, soundfile as sf\n"
-              "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, None))\n"
+              "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, 1.0, 1.0, None))\n"
               "player, wav = app.finish_speech(outputs[-1][1], None)[:2]\n"
               "print(app.STREAMING, len(outputs), player == wav, sf.info(wav).samplerate)\n")
     env = dict(os.environ, PATH=str(Path(sys.executable).parent))

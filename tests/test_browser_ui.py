@@ -21,7 +21,8 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
 PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True, device_scale_factor=3)
 PROJECTOR = dict(viewport={"width": 1280, "height": 720})
 TABS = {"en": ("Image", "Speech", "About"), "ko": ("이미지", "음성", "소개")}
-SPEECH = {"en": ("English (LJSpeech)", "Hello there. Good day."), "ko": ("한국어 (KSS)", "안녕하세요. 좋은 아침입니다.")}
+SPEECH = {"en": ("English (LJSpeech) · Tacotron2", "Hello there. Good day."),
+          "ko": ("한국어 (KSS) · Tacotron2", "안녕하세요. 좋은 아침입니다.")}
 
 # Latin-script words a Korean page may show: names of the models and their data sets, of
 # software, formats, units and licences, which Korean writing keeps in Latin letters

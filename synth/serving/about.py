@@ -16,7 +16,8 @@ class Facts:
     cached: bool
     sample_rate: int | None = None
     frame_ms: float | None = None        # one mel frame
-    step_frames: int | None = None       # frames one decoder step writes (reduction factor)
+    step_frames: int | None = None       # frames one decoder step writes (reduction factor);
+                                         # None for a model that makes every frame at once
 
 
 def facts(model: catalog.Model) -> Facts:
@@ -31,4 +32,5 @@ def facts(model: catalog.Model) -> Facts:
     except SynthError:  # a broken download: the page still opens, with the catalog's facts
         return Facts(model, True)
     rate = int(vocoder.get("sampling_rate") or model.sample_rate)
-    return Facts(model, True, rate, 1000 * hop / rate, params.get("reduction_factor", 1))
+    step = params.get("reduction_factor", 1) if model.family == "tacotron2" else None
+    return Facts(model, True, rate, 1000 * hop / rate, step)

@@ -10,6 +10,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib import font_manager  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 WIDTH_INCHES = 6.0   # at DPI: 600 px, shown 324 px wide on a 390 px phone (scale 0.54) ...
 DPI = 100
@@ -63,6 +64,25 @@ def alignment_figure(alignments: list[np.ndarray],
         figure, axes = _figure(len(shown))
         for index, (ax, alignment) in enumerate(zip(axes, shown)):
             ax.imshow(alignment, origin="lower", aspect="auto", cmap="viridis", interpolation="none")
+            if len(shown) > 1:
+                ax.set_title(f"{index + 1}", fontsize=FONT_POINTS)
+        figure.supxlabel(labels[0], fontsize=FONT_POINTS)
+        axes[0].set_ylabel(labels[1], fontsize=FONT_POINTS)
+    return figure
+
+
+def durations_figure(durations: list[np.ndarray],
+                     labels: tuple[str, str] = ("input symbol", "frames")) -> Figure:
+    """How many mel frames each input symbol lasts, as FastSpeech2 predicted: one panel per
+    sentence (the first four), the same layout as the attention figure it stands in for."""
+    shown = durations[:4]
+    with _style():
+        figure, axes = _figure(len(shown))
+        for index, (ax, frames) in enumerate(zip(axes, shown)):
+            ax.bar(np.arange(len(frames)), frames, width=1.0, color="#4338ca")
+            ax.set_xlim(-0.5, len(frames) - 0.5)
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             if len(shown) > 1:
                 ax.set_title(f"{index + 1}", fontsize=FONT_POINTS)
         figure.supxlabel(labels[0], fontsize=FONT_POINTS)

@@ -21,6 +21,16 @@ _ERRORS = {
         "ko": "이 목소리는 입력한 글자를 하나도 읽을 수 없습니다. 다른 목소리를 고르거나 그 언어로 입력하세요."},
     ("OptionError", "speed"): {"en": "Choose a speed from {low} to {high}.",
                                "ko": "속도는 {low}에서 {high} 사이로 고르세요."},
+    ("OptionError", "pitch"): {"en": "Choose a pitch from {low} to {high}.",
+                               "ko": "음높이는 {low}에서 {high} 사이로 고르세요."},
+    ("OptionError", "energy"): {"en": "Choose an energy from {low} to {high}.",
+                                "ko": "세기는 {low}에서 {high} 사이로 고르세요."},
+    ("OptionError", "no_pitch"): {
+        "en": "This voice has no pitch control: leave pitch at 1, or pick a FastSpeech2 voice.",
+        "ko": "이 목소리는 음높이를 바꿀 수 없습니다. 음높이를 1로 두거나 FastSpeech2 목소리를 고르세요."},
+    ("OptionError", "no_energy"): {
+        "en": "This voice has no energy control: leave energy at 1, or pick a FastSpeech2 voice.",
+        "ko": "이 목소리는 세기를 바꿀 수 없습니다. 세기를 1로 두거나 FastSpeech2 목소리를 고르세요."},
     ("ImageError", "not_image"): {
         "en": "This file could not be read as an image. Try a JPEG, PNG, WebP or GIF.",
         "ko": "이 파일은 이미지로 읽을 수 없습니다. JPEG, PNG, WebP, GIF 파일을 올려 주세요."},
