@@ -31,6 +31,10 @@ def _refused(argv):
     (["stylize", "no-such-folder", "-o", "out"], "no such file or folder: no-such-folder"),
     (["stylize", "synth", "-o", "out"], "no images in synth (looked for .bmp, .gif"),
     (["download"], "name the models to download, or pass --all; models: ljspeech-en"),
+    (["speak", "Hi.", "--pitch", "1.2"], "--pitch: ljspeech-en (English (LJSpeech) · Tacotron2) has no pitch "
+     "control; voices that do: ljspeech-en-fastspeech2, kss-ko-fastspeech2, baker-zh-fastspeech2"),
+    (["speak", "Hi.", "--voice", "kss-ko", "--energy", "0.8"], "--energy: kss-ko (Korean (KSS) · Tacotron2) has no "
+     "energy control"),
 ])
 def test_usage_errors_come_before_tensorflow(argv, message):
     code, tensorflow, stderr = _refused(argv)
@@ -53,3 +57,22 @@ def test_help_shows_defaults():
     speak = cli.build_parser()._subparsers._group_actions[0].choices["speak"].format_help()
     speak = "".join(speak.split())  # argparse wraps lines (even inside a word) to the terminal's width
     assert "(default:ljspeech-en)" in speak and "(default:1.0)" in speak
+
+
+def test_speak_with_a_fastspeech2_voice_and_its_controls(tmp_path):
+    """Through the offline cache: speed 2 halves the predicted durations; the WAV holds
+    exactly their frames (pitch and energy change the sound, not its length)."""
+    import soundfile as sf
+
+    from synth.speech import Voice
+
+    out = tmp_path / "fs2.wav"
+    text = "Testing the command line."
+    result = subprocess.run([sys.executable, "-m", "synth", "speak", text, "--voice", "ljspeech-en-fastspeech2",
+                             "--speed", "2", "--pitch", "1.3", "--energy", "0.7", "--seed", "3", "-o", str(out)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    voice = Voice.from_pretrained("ljspeech-en-fastspeech2")
+    frames = voice.text_to_mel.infer(voice.ids([text]), speed_ratio=0.5).lengths[0]
+    audio, rate = sf.read(out)
+    assert rate == 22050 and len(audio) == frames * 256
