@@ -22,13 +22,13 @@ PHONE = dict(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=T
 PROJECTOR = dict(viewport={"width": 1280, "height": 720})
 TABS = {"en": ("Image", "Speech", "About"), "ko": ("이미지", "음성", "소개")}
 SPEECH = {"en": ("English (LJSpeech) · Tacotron2", "Hello there. Good day."),
-          "ko": ("한국어 (KSS) · Tacotron2", "안녕하세요. 좋은 아침입니다.")}
+          "ko": ("한국어 (KSS) · FastSpeech2", "안녕하세요. 좋은 아침입니다.")}  # both families, both languages
 
 # Latin-script words a Korean page may show: names of the models and their data sets, of
 # software, formats, units and licences, which Korean writing keeps in Latin letters
 # ("API를 통해 사용" is Gradio's own Korean for its footer link).
 ALLOWED_WORDS = {
-    "synth", "CycleGAN", "Tacotron2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "Gradio",
+    "synth", "CycleGAN", "Tacotron2", "FastSpeech2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "Gradio",
     "LJSpeech", "KSS", "Thorsten", "SynPaFlex", "Baker", "API",
     "JPEG", "PNG", "WebP", "GIF", "WAV", "GPU", "CPU", "Hz", "ms", "px", "KB", "MB",
 }
@@ -152,7 +152,8 @@ def test_korean_page_has_no_english_left(app_url, browser):
 
     texts = {item["text"] for item in seen}
     assert "변환" in texts and "말하기" in texts and "모델" in texts  # the walk saw all three tabs
-    assert any(t.startswith("한국어 (KSS): ") for t in texts)  # example labels name the voice in Korean
+    assert any(t.startswith("한국어 (KSS) · Tacotron2: ") for t in texts)  # example labels name the voice in Korean
+    assert {"음높이", "세기 (소리 크기)", "길이: FastSpeech2가 각 기호에 준 프레임 수"} <= texts  # its controls and plot
     assert {"변환 전 사진", "변환된 사진"} <= texts  # the before/after pair has alt text
     english = sorted({f"{item['where']}: {item['text']!r}" for item in seen
                       if english_words(item["text"], item["where"])})

@@ -79,7 +79,7 @@ def durations_figure(durations: list[np.ndarray],
     with _style():
         figure, axes = _figure(len(shown))
         for index, (ax, frames) in enumerate(zip(axes, shown)):
-            ax.bar(np.arange(len(frames)), frames, width=1.0, color="#4338ca")
+            ax.bar(np.arange(len(frames)), frames, width=0.85, color="#4338ca")
             ax.set_xlim(-0.5, len(frames) - 0.5)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
