@@ -6,7 +6,11 @@ Configuration (environment): GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default
 127.0.0.1:7860), SYNTH_PRELOAD (catalog names to load at start, comma-separated, or
 "all"), SYNTH_MAX_TEXT_CHARS (default 1000), SYNTH_MAX_SIDE (working image size: longest
 side, default 1024 on a GPU, 512 on a CPU), SYNTH_MAX_FILE_SIZE (upload limit, default
-"20mb"), SYNTH_DEBUG=1 (TensorFlow's own log lines and tracebacks of user mistakes).
+"20mb"), SYNTH_API_KEY (when set, the /v1 routes need `Authorization: Bearer <key>`),
+SYNTH_DEBUG=1 (TensorFlow's own log lines and tracebacks of user mistakes).
+
+One server: the page, Gradio's API (/speak, /stylize, /list_voices, /list_styles), the same
+four as MCP tools (/gradio_api/mcp/), and OpenAI's speech routes (/v1, synth.api).
 """
 from __future__ import annotations
 
@@ -21,12 +25,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio i
 
 import gradio as gr  # noqa: E402
 
-from synth import catalog, device, hub  # noqa: E402
+from synth import api, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
-from synth.serving import ModelCache, OutputFiles, about, figures, messages, playback  # noqa: E402
+from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
-from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
+from synth.speech.mel import ENERGY_RANGE, PITCH_RANGE  # noqa: E402
 
 log = logging.getLogger("synth.app")
 ASSETS = Path(__file__).parent / "assets"
@@ -37,6 +41,10 @@ ON_GPU = DEVICE.startswith("GPU")
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
 MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))
 CONCURRENCY = 2 if ON_GPU else 1  # one request at a time keeps a CPU responsive
+QUEUE_SIZE = 32                   # requests waiting, per task
+# Turns at the speech models, shared by the page and the /v1 routes (synth.api).
+SPEECH_SLOTS = Slots(CONCURRENCY, QUEUE_SIZE)
+PAGE_SPEEDS = (0.5, 2.0)
 STREAMING = shutil.which("ffmpeg") is not None
 if not STREAMING:
     log.warning("ffmpeg not found on PATH: speech is returned whole instead of streamed")
@@ -160,7 +168,15 @@ def load(name: str, lang: str, progress: gr.Progress | None = None):
 
 # -- image -------------------------------------------------------------------------------
 def stylize(photo: str | None, style: str, request: gr.Request):
-    """Restyle one photo (the API endpoint /stylize): the PNG at the working size."""
+    """Restyle a photo with a CycleGAN style (the API endpoint and MCP tool `stylize`).
+
+    Args:
+        photo: the photo to restyle (JPEG, PNG, WebP or GIF; at most 50 megapixels).
+        style: a style name from `list_styles`, e.g. "horse2zebra".
+
+    Returns:
+        The restyled photo as a PNG, its longest side at most the server's working size.
+    """
     lang = language(request)
     if photo is None:
         raise refuse(say("no_photo", lang))
@@ -217,15 +233,28 @@ def controls(voice: str):
     return gr.Slider(visible="pitch" in has, value=1.0), gr.Slider(visible="energy" in has, value=1.0)
 
 
-def speak(text: str, voice: str, speed: float, pitch: float, energy: float, request: gr.Request):
-    """The complete WAV, the mel spectrogram, the attention (Tacotron2) or durations
-    (FastSpeech2) and a line saying what was spoken and what was skipped (the API endpoint
-    /speak). Pitch and energy apply to FastSpeech2 voices; leave them at 1 for the others."""
+def speak(text: str, voice: str, speed: float = 1.0, pitch: float = 1.0, energy: float = 1.0,
+          request: gr.Request = None):
+    """Speak text aloud with a synth voice (the API endpoint and MCP tool `speak`).
+
+    Args:
+        text: what to say, in the voice's language (at most the server's character limit).
+        voice: a voice name from `list_voices`, e.g. "ljspeech-en" or "ljspeech-en-fastspeech2".
+        speed: 0.25 (slower) to 4.0 (faster); 1.0 is the voice's own pace.
+        pitch: 0.5 to 2.0, for FastSpeech2 voices only; leave 1.0 for the others.
+        energy: 0.5 to 2.0 (loudness), for FastSpeech2 voices only; leave 1.0 for the others.
+
+    Returns:
+        The speech as a WAV file, the mel spectrogram, the attention (Tacotron2) or
+        durations (FastSpeech2) plot, and a line saying what was spoken and skipped.
+    """
     lang = language(request)
     try:
         model = load(voice, lang)
         options = SpeechOptions(speed=speed, pitch=pitch, energy=energy)
-        return _results(model.speak(text or "", options), voice, model, lang)
+        with SPEECH_SLOTS.hold():
+            speech = model.speak(text or "", options)
+        return _results(speech, voice, model, lang)
     except SynthError as e:
         raise person_error(e, lang) from e
 
@@ -243,12 +272,13 @@ def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float,
         skipped = model.unspeakable(text)
         if skipped:
             gr.Warning(say("skipped", lang, chars=" ".join(skipped)))
-        if STREAMING:
-            for piece in playback.feed(model.stream(text, options), spoken):
-                yield piece, gr.skip()
-            speech = Speech.from_chunks(spoken, skipped)
-        else:  # the audio comes whole: decoded in batches, the fastest way
-            speech = model.speak(text, options)
+        with SPEECH_SLOTS.hold():
+            if STREAMING:
+                for piece in playback.feed(model.stream(text, options), spoken):
+                    yield piece, gr.skip()
+                speech = Speech.from_chunks(spoken, skipped)
+            else:  # the audio comes whole: decoded in batches, the fastest way
+                speech = model.speak(text, options)
     except SynthError as e:
         raise person_error(e, lang) from e
     yield gr.skip(), {"voice": voice, "speech": speech}
@@ -261,6 +291,28 @@ def finish_speech(said: dict, request: gr.Request):
     wav, mel, how, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang)
     label = I18N("durations" if any(d is not None for d in said["speech"].durations) else "alignment")
     return (gr.skip() if STREAMING else wav), wav, mel, gr.Plot(how, label=label), info
+
+
+def list_voices() -> list[dict]:
+    """The voices `speak` takes (the MCP tool `list_voices`).
+
+    Returns:
+        One entry per voice: its name (for `speak`), label, language code, model family
+        ("tacotron2": speed only; "fastspeech2": speed, pitch and energy) and sample rate.
+    """
+    return [{"name": m.name, "label": m.display("en"), "language": m.language, "family": m.family,
+             "controls": list(m.controls), "sample_rate": m.sample_rate}
+            for m in catalog.models("voice") if m.available]
+
+
+def list_styles() -> list[dict]:
+    """The styles `stylize` takes (the MCP tool `list_styles`).
+
+    Returns:
+        One entry per style: its name (for `stylize`), label and what it does.
+    """
+    return [{"name": m.name, "label": m.display("en"), "description": m.description}
+            for m in catalog.models("style") if m.available]
 
 
 # -- page state: model status, menus and About in the visitor's language -----------------
@@ -492,7 +544,8 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                                   placeholder=I18N("placeholder"), elem_id="text")
                 voice = gr.Dropdown(_choices("voice", "en"), value="ljspeech-en", label=I18N("voice"),
                                     elem_id="voice")
-                speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.1, label=I18N("speed"), elem_id="speed")
+                # The page offers the speeds that still sound natural; scripts may ask 0.25 to 4.
+                speed = gr.Slider(*PAGE_SPEEDS, value=1.0, step=0.1, label=I18N("speed"), elem_id="speed")
                 with gr.Row():
                     pitch = gr.Slider(*PITCH_RANGE, value=1.0, step=0.05, label=I18N("pitch"), elem_id="pitch",
                                       visible=False)
@@ -523,6 +576,11 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
     with gr.Tab(I18N("about")):
         about_html = gr.HTML(elem_id="about")
 
+    # For scripts and agents (gradio_client, MCP): what `speak` and `stylize` accept.
+    catalog_json = gr.JSON(visible=False)
+    gr.Button(visible=False).click(list_voices, None, catalog_json, api_name="list_voices", queue=False)
+    gr.Button(visible=False).click(list_styles, None, catalog_json, api_name="list_styles", queue=False)
+
     demo.load(page_state, None, [image_status, style, speech_status, voice, about_html, sentence_examples.dataset],
               api_name="page_state", api_visibility="private")
 
@@ -534,9 +592,10 @@ def launch(**kwargs):
         [n.strip() for n in preload.split(",") if n.strip()]
     for problem in MODELS.preload(names):
         log.warning("SYNTH_PRELOAD: %s", problem)
-    return demo.queue(max_size=32, api_open=False).launch(
+    v1 = api.router(MODELS, SPEECH_SLOTS, os.environ.get("SYNTH_API_KEY") or None)
+    return demo.queue(max_size=QUEUE_SIZE, api_open=False).launch(
         i18n=I18N, theme=THEME, css=CSS, js=JS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
-        footer_links=["api"], **kwargs)
+        footer_links=["api"], mcp_server=True, app_kwargs={"routes": v1.routes}, **kwargs)
 
 
 if __name__ == "__main__":

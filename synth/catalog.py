@@ -133,6 +133,12 @@ MODELS: dict[str, Model] = {m.name: m for m in [
 ]}
 
 
+def in_family(voice: Model, family: str) -> Model | None:
+    """The catalog's voice of the same speaker (the same vocoder) in model family `family`."""
+    return next((m for m in models("voice") if m.family == family
+                 and m.repos["vocoder"] == voice.repos["vocoder"] and m.available), None)
+
+
 def get(name: str) -> Model:
     """The catalog entry `name`; the error lists the valid names."""
     if name not in MODELS:

@@ -33,6 +33,10 @@ class ImageError(SynthError, ValueError):
     """An upload that is not a usable image (corrupt, too large, unknown format)."""
 
 
+class Busy(SynthError, RuntimeError):
+    """Too many requests are already waiting for this kind of model call; try again soon."""
+
+
 class ModelUnavailable(SynthError, OSError):
     """A model's files are neither at hand nor downloadable right now.
 

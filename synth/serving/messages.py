@@ -31,6 +31,8 @@ _ERRORS = {
     ("OptionError", "no_energy"): {
         "en": "This voice has no energy control: leave energy at 1, or pick a FastSpeech2 voice.",
         "ko": "이 목소리는 세기를 바꿀 수 없습니다. 세기를 1로 두거나 FastSpeech2 목소리를 고르세요."},
+    ("Busy", "busy"): {"en": "The server is busy: {waiting} requests are waiting. Try again in a moment.",
+                       "ko": "서버가 바쁩니다. 요청 {waiting}개가 기다리고 있습니다. 잠시 뒤에 다시 시도하세요."},
     ("ImageError", "not_image"): {
         "en": "This file could not be read as an image. Try a JPEG, PNG, WebP or GIF.",
         "ko": "이 파일은 이미지로 읽을 수 없습니다. JPEG, PNG, WebP, GIF 파일을 올려 주세요."},

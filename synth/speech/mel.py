@@ -16,7 +16,7 @@ import numpy as np
 
 from synth.errors import OptionError, TextError
 
-MIN_SPEED, MAX_SPEED = 0.5, 2.0
+MIN_SPEED, MAX_SPEED = 0.25, 4.0  # OpenAI's speech API takes the same range
 PITCH_RANGE = (0.5, 2.0)
 ENERGY_RANGE = (0.5, 2.0)
 
