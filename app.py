@@ -25,11 +25,12 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio i
 
 import gradio as gr  # noqa: E402
 
-from synth import api, catalog, device, hub  # noqa: E402
+from synth import api, audio, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
+from synth.speech.text.sentences import shorten  # noqa: E402
 from synth.speech.mel import ENERGY_RANGE, PITCH_RANGE  # noqa: E402
 
 log = logging.getLogger("synth.app")
@@ -78,7 +79,9 @@ TEXTS = {
     "energy": ("Energy (loudness)", "세기 (소리 크기)"),
     "speak": ("Speak", "말하기"),
     "listen": ("Listen", "듣기"),
-    "wav": ("Complete WAV", "전체 WAV 파일"),
+    "wav": ("Complete audio file", "전체 오디오 파일"),
+    "format": ("File format", "파일 형식"),
+    "read_file": ("Read a .txt file aloud", ".txt 파일 읽기"),
     "mel": ("Mel spectrogram: the sound as the model drew it, time left to right",
             "멜 스펙트로그램: 모델이 만든 소리의 그림 (왼쪽에서 오른쪽으로 시간)"),
     "alignment": ("Attention: which symbol each decoder step read (a clean diagonal is good)",
@@ -118,6 +121,12 @@ SAY = {
     "spoken": ("{sentences} sentence(s), {seconds:.1f} s at {rate:,} Hz.",
                "문장 {sentences}개, {seconds:.1f}초, {rate:,} Hz."),
     "spoken_skipped": (" Skipped: {chars}.", " 건너뛴 글자: {chars}."),
+    "text_cut": ("The file has {length:,} characters: the text box holds the first {kept:,} (this page reads at "
+                 "most {limit:,} at a time; `synth speak -f` reads any length).",
+                 "파일이 {length:,}자여서 앞의 {kept:,}자만 문장 칸에 넣었습니다 (이 페이지는 한 번에 {limit:,}자까지 "
+                 "읽습니다. `synth speak -f`는 길이 제한 없이 읽습니다)."),
+    "not_utf8": ("This file is not UTF-8 text. Save it as UTF-8 and try again.",
+                 "이 파일은 UTF-8 텍스트가 아닙니다. UTF-8로 저장한 뒤 다시 올려 주세요."),
     "status_models": ("{ready} of {total} ready.", "{total}개 중 {ready}개 준비됨."),
     "status_rest": (" The others download on first use.", " 나머지는 처음 쓸 때 내려받습니다."),
     "status_missing": (" The others are not downloaded and the Hugging Face Hub cannot be reached: "
@@ -213,8 +222,8 @@ AXES = {"en": {"mel": ("time (s)", "mel channel"), "alignment": ("decoder step",
                "durations": ("입력 기호", "프레임 수")}}
 
 
-def _results(speech: Speech, voice_name: str, voice, lang: str):
-    path = FILES.path(voice_name, ".wav")
+def _results(speech: Speech, voice_name: str, voice, lang: str, audio_format: str = "wav"):
+    path = FILES.path(voice_name, "." + audio.check_format(audio_format))
     speech.write(path)
     info = say("spoken", lang, sentences=len(speech.sentences), seconds=speech.duration, rate=speech.sample_rate)
     if speech.skipped:
@@ -226,6 +235,20 @@ def _results(speech: Speech, voice_name: str, voice, lang: str):
     return str(path), figures.mel_figure(speech.mel, voice.frame_ms, axes["mel"]), how, info
 
 
+def read_text_file(path: str, request: gr.Request):
+    """A .txt upload into the text box, cut (after a sentence) to what the page reads at once."""
+    lang = language(request)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as e:
+        raise refuse(say("not_utf8", lang)) from e
+    if len(text) > MAX_TEXT_CHARS:
+        kept = shorten(text, MAX_TEXT_CHARS)
+        gr.Warning(say("text_cut", lang, length=len(text), kept=len(kept), limit=MAX_TEXT_CHARS))
+        text = kept
+    return text
+
+
 def controls(voice: str):
     """The pitch and energy sliders, shown (at 1) for a voice whose model has them."""
     model = catalog.MODELS.get(voice)
@@ -234,7 +257,7 @@ def controls(voice: str):
 
 
 def speak(text: str, voice: str, speed: float = 1.0, pitch: float = 1.0, energy: float = 1.0,
-          request: gr.Request = None):
+          audio_format: str = "wav", request: gr.Request = None):
     """Speak text aloud with a synth voice (the API endpoint and MCP tool `speak`).
 
     Args:
@@ -243,9 +266,10 @@ def speak(text: str, voice: str, speed: float = 1.0, pitch: float = 1.0, energy:
         speed: 0.25 (slower) to 4.0 (faster); 1.0 is the voice's own pace.
         pitch: 0.5 to 2.0, for FastSpeech2 voices only; leave 1.0 for the others.
         energy: 0.5 to 2.0 (loudness), for FastSpeech2 voices only; leave 1.0 for the others.
+        audio_format: the file's format: "wav", "mp3", "flac" or "opus".
 
     Returns:
-        The speech as a WAV file, the mel spectrogram, the attention (Tacotron2) or
+        The speech as an audio file, the mel spectrogram, the attention (Tacotron2) or
         durations (FastSpeech2) plot, and a line saying what was spoken and skipped.
     """
     lang = language(request)
@@ -254,13 +278,13 @@ def speak(text: str, voice: str, speed: float = 1.0, pitch: float = 1.0, energy:
         options = SpeechOptions(speed=speed, pitch=pitch, energy=energy)
         with SPEECH_SLOTS.hold():
             speech = model.speak(text or "", options)
-        return _results(speech, voice, model, lang)
+        return _results(speech, voice, model, lang, audio_format)
     except SynthError as e:
         raise person_error(e, lang) from e
 
 
-def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float, request: gr.Request,
-               progress=gr.Progress(track_tqdm=True)):
+def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float, audio_format: str,
+               request: gr.Request, progress=gr.Progress(track_tqdm=True)):
     """The page's Speak: sentence by sentence into the player, ending as soon as the audio is
     out (the player's playlist closes only then); `finish_speech` makes the WAV and figures."""
     lang = language(request)
@@ -281,14 +305,14 @@ def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float,
                 speech = model.speak(text, options)
     except SynthError as e:
         raise person_error(e, lang) from e
-    yield gr.skip(), {"voice": voice, "speech": speech}
+    yield gr.skip(), {"voice": voice, "speech": speech, "format": audio_format}
 
 
 def finish_speech(said: dict, request: gr.Request):
     """After the stream: the complete WAV (also into the player when there was no streaming),
     the mel spectrogram, the attention or durations, and what was said."""
     lang = language(request)
-    wav, mel, how, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang)
+    wav, mel, how, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang, said["format"])
     label = I18N("durations" if any(d is not None for d in said["speech"].durations) else "alignment")
     return (gr.skip() if STREAMING else wav), wav, mel, gr.Plot(how, label=label), info
 
@@ -551,6 +575,10 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                                       visible=False)
                     energy = gr.Slider(*ENERGY_RANGE, value=1.0, step=0.05, label=I18N("energy"), elem_id="energy",
                                        visible=False)
+                with gr.Row():
+                    audio_format = gr.Radio(["wav", "mp3", "flac", "opus"], value="wav", label=I18N("format"),
+                                            elem_id="format")
+                    text_file = gr.UploadButton(I18N("read_file"), file_types=[".txt"], elem_id="text-file")
                 speak_button = gr.Button(I18N("speak"), variant="primary", elem_id="speak")
                 sentence_examples = gr.Examples([[s, name] for name in SENTENCES for s in SENTENCES[name]],
                                                 inputs=[text, voice], label=I18N("examples"),
@@ -559,18 +587,19 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                 player = gr.Audio(label=I18N("listen"), streaming=STREAMING, autoplay=True, interactive=False,
                                   elem_id="player")
                 speech_info = gr.Markdown(elem_id="speech-info")
-                wav_file = gr.File(label=I18N("wav"), interactive=False, elem_id="wav")
+                audio_file = gr.File(label=I18N("wav"), interactive=False, elem_id="wav")
         mel_plot = gr.Plot(label=I18N("mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("alignment"), elem_id="alignment")
         said = gr.State()
         voice.change(controls, voice, [pitch, energy], api_visibility="private", queue=False)
-        speak_button.click(speak_page, [text, voice, speed, pitch, energy], [player, said], api_name="speak_page",
+        text_file.upload(read_text_file, text_file, text, api_visibility="private")
+        speak_button.click(speak_page, [text, voice, speed, pitch, energy, audio_format], [player, said], api_name="speak_page",
                            api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech"
-                           ).success(finish_speech, said, [player, wav_file, mel_plot, alignment_plot, speech_info],
+                           ).success(finish_speech, said, [player, audio_file, mel_plot, alignment_plot, speech_info],
                                      api_name="finish_speech", api_visibility="private")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
-        gr.Button(visible=False).click(speak, [text, voice, speed, pitch, energy],
-                                       [wav_file, mel_plot, alignment_plot, speech_info],
+        gr.Button(visible=False).click(speak, [text, voice, speed, pitch, energy, audio_format],
+                                       [audio_file, mel_plot, alignment_plot, speech_info],
                                        api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
 
     with gr.Tab(I18N("about")):

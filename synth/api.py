@@ -19,10 +19,10 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
-from synth import catalog
+from synth import audio, catalog
 from synth.errors import Busy, ModelUnavailable, OptionError, SynthError, TextError
 from synth.serving import ModelCache, Slots, messages
-from synth.speech import SpeechOptions, audio
+from synth.speech import SpeechOptions
 
 log = logging.getLogger("synth.api")
 
@@ -171,9 +171,12 @@ def _whole(voice, text: str, options: SpeechOptions, fmt: str, slots: Slots) -> 
 def _stream(voice, text: str, options: SpeechOptions, fmt: str, slots: Slots) -> Iterator[bytes]:
     """Each sentence's bytes as soon as it is spoken (the first decoded alone)."""
     encoder = audio.StreamEncoder(fmt, voice.sample_rate)
-    with slots.hold():
-        for chunk in voice.stream(text, options):
-            data = encoder.write(chunk.samples())
-            if data:
-                yield data
+    try:
+        with slots.hold():
+            for chunk in voice.stream(text, options):
+                data = encoder.write(chunk.samples())
+                if data:
+                    yield data
+    except SynthError as e:  # the status line has gone out: the audio just ends early
+        log.warning("speech stream stopped early: %s", e)
     yield encoder.close()

@@ -230,7 +230,8 @@ def test_mcp_lists_the_tools_with_typed_parameters(app_url):
     tools = {t.name: t for t in listed.tools}
     assert {"speak", "stylize", "list_voices", "list_styles"} <= set(tools)
     speak = tools["speak"].inputSchema["properties"]
-    assert list(speak) == ["text", "voice", "speed", "pitch", "energy"] and speak["speed"]["type"] == "number"
+    assert list(speak) == ["text", "voice", "speed", "pitch", "energy", "audio_format"]
+    assert speak["speed"]["type"] == "number" and speak["audio_format"]["enum"] == ["wav", "mp3", "flac", "opus"]
     assert "ljspeech-en-fastspeech2" in speak["voice"]["enum"]
     assert tools["speak"].description.startswith("Speak text aloud with a synth voice")
     assert "a voice name from `list_voices`" in speak["voice"]["description"]

@@ -127,6 +127,16 @@ def test_api_speak_fastspeech2_with_speed_pitch_and_energy(client):
     assert said == f"2 sentence(s), {info.frames / 22050:.1f} s at 22,050 Hz."
 
 
+@pytest.mark.parametrize("fmt", ["mp3", "flac", "opus"])
+def test_api_speak_in_another_format(client, fmt):
+    wav, _, _, _ = client.predict("Hello there.", "ljspeech-en-fastspeech2", 1.0, 1.0, 1.0, fmt, api_name="/speak")
+    audio, rate = sf.read(wav)
+    assert wav.endswith(f".{fmt}") and rate == (24000 if fmt == "opus" else 22050)
+    expected = _fastspeech2_samples("Hello there.")
+    # Opus: resampled to 24 kHz, ceil(n * 160 / 147); MP3: within one 576-sample granule
+    assert (len(audio) == -(-expected * 160 // 147) if fmt == "opus" else abs(len(audio) - expected) <= 576)
+
+
 def test_api_pitch_for_a_voice_without_it(client):
     with pytest.raises(AppError, match="This voice has no pitch control: leave pitch at 1, or pick a FastSpeech2"):
         client.predict("Hello.", "ljspeech-en", 1.0, 1.3, 1.0, api_name="/speak")
@@ -242,6 +252,12 @@ def test_browser_fastspeech2_voice_with_its_controls(app_url):
         page.locator("#alignment").get_by_text("Durations: how many frames FastSpeech2 gave each symbol").wait_for()
         assert page.locator("#alignment img").first.get_attribute("alt").startswith("Durations")
         page.screenshot(path=ARTIFACTS / "speech-tab-fastspeech2.png", full_page=True)
+
+        page.locator("input[type=file][accept*='.txt']").set_input_files(
+            files=[{"name": "chapter.txt", "mimeType": "text/plain", "buffer": ("A sentence to read. " * 80).encode()}])
+        assert "the text box holds the first" in _toasts(page)  # 1,600 characters, over the limit
+        text = page.locator("#text textarea").input_value()
+        assert 980 <= len(text) <= 1000 and text.startswith("A sentence to read.") and text.endswith("read.")
 
         page.locator("#voice input").click()  # back to Tacotron2: the controls it lacks go away
         page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
@@ -410,7 +426,7 @@ def test_browser_shows_a_download_in_progress(tmp_path):
 def test_without_ffmpeg_speech_comes_whole(tmp_path):
     """No ffmpeg on PATH: one log line, no streaming, and the player still gets the WAV."""
     script = ("import app, soundfile as sf\n"
-              "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, 1.0, 1.0, None))\n"
+              "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, 1.0, 1.0, 'wav', None))\n"
               "player, wav = app.finish_speech(outputs[-1][1], None)[:2]\n"
               "print(app.STREAMING, len(outputs), player == wav, sf.info(wav).samplerate)\n")
     env = dict(os.environ, PATH=str(Path(sys.executable).parent))

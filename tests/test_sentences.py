@@ -5,7 +5,7 @@ import pytest
 
 from synth import catalog
 from synth.errors import ConfigError
-from synth.speech.text.sentences import MAX_SENTENCE_CHARS, split_sentences
+from synth.speech.text.sentences import MAX_SENTENCE_CHARS, shorten, split_sentences
 
 APP_EXAMPLE = "On the 21st of March, 2024, Dr. Smith paid $3.50 for 2 coffees at 7:30 a.m. on Main St."
 
@@ -214,3 +214,16 @@ def test_western_text_kept_as_typed():
 def test_unknown_language(language):
     with pytest.raises(ConfigError, match=rf"{language!r}.*en, ko, de, fr, zh"):
         split_sentences("Hello.", language)
+
+
+@pytest.mark.parametrize("text, limit, expected", [
+    ("One. Two three. Four five six.", 100, "One. Two three. Four five six."),
+    ("One. Two three. Four five six.", 20, "One. Two three."),
+    ("Wait! Really? Yes.", 14, "Wait! Really?"),
+    ("안녕하세요. 반갑습니다. 좋은 아침입니다.", 15, "안녕하세요. 반갑습니다."),
+    ("no sentence end in here at all", 12, "no sentence"),
+    ("abcdefghijklmnop", 5, "abcde"),
+])
+def test_shorten_to_a_sentence_end(text, limit, expected):
+    assert split_sentences(text, "en") and len(shorten(text, limit)) <= limit
+    assert shorten(text, limit) == expected

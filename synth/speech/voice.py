@@ -74,10 +74,12 @@ class Speech:
         return _pcm16(self.audio)
 
     def write(self, path) -> None:
-        """A 16-bit PCM WAV at the voice's sample rate."""
-        import soundfile as sf
+        """The audio file at `path`, in the format its extension names (.wav: 16-bit PCM;
+        .flac, .mp3, .opus/.ogg, .pcm)."""
+        from synth.audio import AudioWriter, format_of
 
-        sf.write(path, self.pcm16(), self.sample_rate, subtype="PCM_16")
+        with AudioWriter(path, format_of(path), self.sample_rate) as writer:
+            writer.write(self.audio)
 
 
 class Voice:
@@ -170,17 +172,25 @@ class Voice:
         next batch while this one vocodes and hands over the sentences already decoded."""
         sentences = self.sentences(text)
         options = options or SpeechOptions()
-        decoded: queue.Queue = queue.Queue()
+        decoded: queue.Queue = queue.Queue(maxsize=BATCH_SIZE)  # one batch ahead: memory stays flat
         stop = threading.Event()
+
+        def hand_over(item) -> bool:
+            while not stop.is_set():
+                try:
+                    decoded.put(item, timeout=0.1)
+                    return True
+                except queue.Full:
+                    continue
+            return False
 
         def work():
             try:
                 for item in self._decoded(sentences, options, first_alone=True):
-                    decoded.put(item)
-                    if stop.is_set():
+                    if not hand_over(item):
                         return
             except BaseException as e:  # handed to the caller, raised there
-                decoded.put(e)
+                hand_over(e)
 
         threading.Thread(target=work, name="synth-voice-stream", daemon=True).start()
         try:
@@ -190,7 +200,7 @@ class Voice:
                     raise item
                 yield self.chunk(*item, last=index == len(sentences) - 1)
         finally:
-            stop.set()  # a caller that stops listening stops the decoding after this batch
+            stop.set()  # a caller that stops listening stops the decoding
 
     def speak(self, text: str, options: SpeechOptions | None = None) -> Speech:
         """The whole text, sentences decoded in batches, joined with short pauses."""

@@ -135,3 +135,17 @@ def _pack(chunks: list[str], max_chars: int) -> list[str]:
         else:
             current += chunk
     return parts + [current.strip()]
+
+
+def shorten(text: str, limit: int) -> str:
+    """The beginning of `text`, at most `limit` characters, ending after a sentence if one
+    ends in it, else at a space, else at the limit: what a text box can take of a long file."""
+    if len(text) <= limit:
+        return text
+    head = text[:limit]
+    ends = [m.end() for m in _END.finditer(head)]
+    if ends:
+        return head[:ends[-1]]
+    if head[-1].isspace() or text[limit].isspace() or not re.search(r"\s", head.strip()):
+        return head.rstrip()  # whole words already, or one long word cut at the limit
+    return head.rsplit(None, 1)[0]
