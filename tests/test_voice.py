@@ -10,7 +10,10 @@ import yaml
 
 from synth.errors import ConfigError, OptionError, TextError
 from synth.speech import Speech, SpeechOptions, TextProcessor, Voice, registry
-from synth.speech.voice import BATCH_SIZE, MAX_TEXT_CHARS, PAUSE_SECONDS
+from synth.speech.tacotron2 import Tacotron2
+from synth.speech.voice import MAX_TEXT_CHARS, PAUSE_SECONDS
+
+BATCH_SIZE = Tacotron2.BATCH_SIZE
 
 PAUSE = int(PAUSE_SECONDS * 22050)
 

@@ -27,6 +27,10 @@ from synth.speech.mel import MelOutput, SpeechOptions, as_batch
 EMBEDDING_DROPOUT = 0.5  # on the pitch and energy embeddings, at inference too
 MAX_POSITIONS = 8192     # sin/cos rows beyond the checkpoint's 2048: a long sentence read
                          # slowly (~95 s of frames at most) still has positions
+# Inputs are padded to a multiple of SYMBOL_STEP symbols and FRAME_STEP frames (padding is
+# masked, so the result is the same): TensorFlow's oneDNN kernels keep a cache entry per
+# input shape, and every sentence length being a new shape grew memory without end.
+SYMBOL_STEP, FRAME_STEP = 16, 64
 
 
 @dataclasses.dataclass
@@ -69,6 +73,8 @@ class FastSpeech2:
     """Text ids -> mel spectrogram in one pass. Build from a config, then load."""
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
     CONTROLS = ("speed", "pitch", "energy")
+    BATCH_SIZE = 1  # one sentence already fills the CPU (batches gain 5 %), and a batch's
+                    # self-attention takes batch x frames² memory: 144 MB for 8 x 1500 frames
 
     def __init__(self, config: FastSpeech2Config):
         self.config = config
@@ -171,9 +177,14 @@ class FastSpeech2:
         ratios = [_per_item(name, value, len(ids)) for name, value in
                   (("speed_ratio", speed_ratio), ("f0_ratio", f0_ratio), ("energy_ratio", energy_ratio))]
         seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
-        out = self._infer(tf.constant(ids), tf.constant(lengths), *(tf.constant(r) for r in ratios),
-                          tf.constant(seed_pair, tf.int64), tf.constant(bool(dropout)))
-        return FastSpeech2Output(*(t.numpy() for t in out))
+        symbols = ids.shape[1]
+        padded = np.pad(ids, [(0, 0), (0, min(-symbols % SYMBOL_STEP, MAX_POSITIONS - 1 - symbols))])
+        mel_before, mel, durations, f0, energy, frames = (t.numpy() for t in self._infer(
+            tf.constant(padded), tf.constant(lengths), *(tf.constant(r) for r in ratios),
+            tf.constant(seed_pair, tf.int64), tf.constant(bool(dropout))))
+        longest = frames.max()
+        return FastSpeech2Output(mel_before[:, :longest], mel[:, :longest], durations[:, :symbols],
+                                 f0[:, :symbols], energy[:, :symbols], frames)
 
     def to_mel(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
         """The voice layer's entry: `speed` 2 halves every duration, `pitch` and `energy`
@@ -255,6 +266,7 @@ class FastSpeech2:
         # first exceeds f.
         frame_lengths = tf.reduce_sum(durations, axis=1)
         frames = tf.reduce_max(frame_lengths)
+        frames = tf.minimum(-(-frames // FRAME_STEP) * FRAME_STEP, MAX_POSITIONS - 1)
         ends = tf.cumsum(durations, axis=1)
         positions = tf.tile(tf.range(frames)[None], [tf.shape(ids)[0], 1])
         symbol = tf.minimum(tf.searchsorted(ends, positions, side="right"), time - 1)

@@ -4,6 +4,7 @@ A text-to-mel model (Tacotron2, FastSpeech2) implements
 
     from_pretrained(path_or_repo_id, revision)  # reads the files synth.catalog lists for it
     CONTROLS                                    # which of speed, pitch, energy it takes
+    BATCH_SIZE                                  # how many sentences a voice decodes together
     to_mel(ids: list[list[int]], options: SpeechOptions) -> MelOutput
 
 and is registered under its config's `model_type` in `synth.speech.registry`.

@@ -78,6 +78,8 @@ class Tacotron2:
     """Text ids -> mel spectrogram. Build from a config, then `set_weights` or load."""
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
     CONTROLS = ("speed",)     # speed stretches the mel; no pitch or energy to scale
+    BATCH_SIZE = 8            # sentences decoded together: a step reads all the LSTM weights
+                              # whatever the batch, so 8 cost little more than 1
 
     def __init__(self, config: Tacotron2Config):
         self.config = config

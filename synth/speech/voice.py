@@ -1,9 +1,9 @@
 """A voice: text -> sentences -> ids -> mel (any registered text-to-mel model) -> audio.
 
 Each stage is a public method, so it can be tested, timed and shown on its own. `speak`
-decodes sentences in batches (a batch of five costs about twice one sentence on a CPU);
-`stream` decodes the first sentence alone, for fast first audio, and the rest in batches
-on a worker thread while the first is being played.
+decodes sentences in batches of the model's BATCH_SIZE (Tacotron2: a batch of five costs
+about twice one sentence on a CPU); `stream` decodes the first sentence alone, for fast
+first audio, and the rest in batches on a worker thread while the first is being played.
 """
 from __future__ import annotations
 
@@ -23,7 +23,11 @@ from synth.speech.text.sentences import split_sentences
 
 MAX_TEXT_CHARS = 5000      # a few minutes of speech; callers may set a lower limit
 PAUSE_SECONDS = 0.25       # silence between sentences
-BATCH_SIZE = 8             # sentences decoded together
+# Mels go to the vocoder padded (their last frame repeated) to a multiple of this many
+# frames: TensorFlow's oneDNN kernels keep a cache entry per input shape, and 300 sentences
+# of 300 different lengths grew a process by 1 GB; in 64-frame steps it levels off. The
+# padding changes the last ~40 ms of a sentence by a little, not its length.
+VOCODER_FRAMES = 64
 
 
 def _pcm16(audio: np.ndarray) -> np.ndarray:
@@ -147,9 +151,11 @@ class Voice:
         return self.text_to_mel.to_mel(ids, options)
 
     def vocode(self, mel: np.ndarray) -> np.ndarray:
-        """Mel (frames, n_mels) -> audio limited to [-1, 1]. Mels are vocoded one at a time:
-        in a padded batch the last samples of the shorter ones would change."""
-        return np.clip(self.vocoder.infer(mel)[0], -1.0, 1.0)
+        """Mel (frames, n_mels) -> audio limited to [-1, 1], frames x hop samples. Mels are
+        vocoded one at a time, padded to a multiple of VOCODER_FRAMES."""
+        frames = len(mel)
+        padded = np.pad(mel, [(0, -frames % VOCODER_FRAMES), (0, 0)], mode="edge")
+        return np.clip(self.vocoder.infer(padded)[0, :frames * self.vocoder.hop_size], -1.0, 1.0)
 
     def chunk(self, text: str, mel: np.ndarray, alignment: np.ndarray | None, durations: np.ndarray | None,
               last: bool) -> SpeechChunk:
@@ -160,7 +166,8 @@ class Voice:
     # -- whole texts ------------------------------------------------------------------
     def _decoded(self, sentences: list[str], options: SpeechOptions, first_alone: bool) -> Iterator[tuple]:
         """(sentence, mel, alignment, durations) in order, decoded batch by batch."""
-        starts = [0, *range(1, len(sentences), BATCH_SIZE)] if first_alone else [*range(0, len(sentences), BATCH_SIZE)]
+        size = self.text_to_mel.BATCH_SIZE
+        starts = [0, *range(1, len(sentences), size)] if first_alone else [*range(0, len(sentences), size)]
         for start, end in zip(starts, [*starts[1:], len(sentences)]):
             seeded = options if options.seed is None else dataclasses.replace(options, seed=options.seed + start)
             out = self.mels(self.ids(sentences[start:end]), seeded)
@@ -172,7 +179,7 @@ class Voice:
         next batch while this one vocodes and hands over the sentences already decoded."""
         sentences = self.sentences(text)
         options = options or SpeechOptions()
-        decoded: queue.Queue = queue.Queue(maxsize=BATCH_SIZE)  # one batch ahead: memory stays flat
+        decoded: queue.Queue = queue.Queue(maxsize=self.text_to_mel.BATCH_SIZE)  # one batch ahead, no more
         stop = threading.Event()
 
         def hand_over(item) -> bool:
