@@ -1,9 +1,10 @@
-"""`synth speak | stylize | models | download` — the engines from a terminal."""
+"""`synth speak | stylize | convert | train | models | download` — the engines from a terminal."""
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
+import time
 from pathlib import Path
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
@@ -14,10 +15,11 @@ class UsageError(Exception):
 
 
 def _check_model(name: str, task: str, option: str) -> None:
-    """A catalog name of the right kind, a local directory or a Hub repo id (org/name)."""
+    """A catalog name of the right kind, a local directory (or Keras .h5 file) or a Hub repo id (org/name)."""
     from synth import catalog
 
-    if Path(name).expanduser().is_dir() or ("/" in name and name not in catalog.MODELS):
+    path = Path(name).expanduser()
+    if path.is_dir() or (path.suffix == ".h5" and path.is_file()) or ("/" in name and name not in catalog.MODELS):
         return
     valid = ", ".join(m.name for m in catalog.models(task) if m.available)
     if name in catalog.MODELS and catalog.MODELS[name].task != task:
@@ -39,29 +41,71 @@ def _check_controls(args) -> None:
                              f"voices that do: {with_it}")
 
 
+def _text(args) -> str:
+    """The text to speak: the argument, or the whole of -f FILE (UTF-8)."""
+    if (args.text is None) == (args.file is None):
+        raise UsageError("give the text to speak, or -f FILE, not both")
+    if args.file is None:
+        return args.text
+    try:
+        return Path(args.file).read_text(encoding="utf-8")
+    except FileNotFoundError as e:
+        raise UsageError(f"no such file: {args.file}") from e
+    except UnicodeDecodeError as e:
+        raise UsageError(f"{args.file} is not UTF-8 text (byte {e.start}); save it as UTF-8") from e
+
+
 def _speak(args) -> int:
     if args.vocoder is None:
         _check_model(args.voice, "voice", "--voice")
         _check_controls(args)
+    text = _text(args)
+    from synth.errors import OptionError
+    from synth.audio import format_of
+
+    try:
+        fmt = format_of(args.output)
+    except OptionError as e:
+        raise UsageError(f"-o {e}") from e
+    from tqdm import tqdm
+
     from synth.speech import SpeechOptions, Voice
+    from synth.audio import AudioWriter
 
     options = SpeechOptions(seed=args.seed, max_steps=args.max_steps, speed=args.speed, pitch=args.pitch,
                             energy=args.energy)
-    voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder)
-    speech = voice.speak(args.text, options)
-    if speech.skipped:
-        print(f"skipped, this voice cannot say: {' '.join(speech.skipped)}", file=sys.stderr)
-    speech.write(args.output)
-    print(f"{args.output}: {speech.duration:.2f} s at {speech.sample_rate} Hz, "
-          f"{len(speech.sentences)} sentence(s)")
+    voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder, max_chars=max(len(text), 1))
+    sentences = voice.sentences(text)
+    skipped = voice.unspeakable(text)
+    if skipped:
+        print(f"skipped, this voice cannot say: {' '.join(skipped)}", file=sys.stderr)
+    # Sentence by sentence into the file: memory stays flat for a text of any length, and
+    # Ctrl-C leaves a playable file of what was made (the writer closes it).
+    samples, done, start = 0, 0, time.perf_counter()
+    with AudioWriter(args.output, fmt, voice.sample_rate) as writer, \
+            tqdm(total=len(sentences), unit="sentence", disable=None) as bar:
+        try:
+            for chunk in voice.stream(text, options):
+                audio = chunk.samples()
+                writer.write(audio)
+                samples, done = samples + len(audio), done + 1
+                bar.set_postfix(rtf=f"{(time.perf_counter() - start) * voice.sample_rate / samples:.3f}")
+                bar.update(1)
+        except KeyboardInterrupt:
+            print(f"interrupted: {args.output} holds the first {done} of {len(sentences)} sentence(s)",
+                  file=sys.stderr)
+            return 130
+    print(f"{args.output}: {samples / voice.sample_rate:.2f} s at {writer.file_rate} Hz, {done} sentence(s)")
     return 0
 
 
 def _image_files(inputs: list[str]) -> list[Path]:
+    """The files named and those in the folders named (not hidden ones): each is tried, and
+    what is not an image is skipped and listed."""
     files = []
     for item in map(Path, inputs):
         if item.is_dir():
-            files += sorted(p for p in item.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+            files += sorted(p for p in item.iterdir() if p.is_file() and not p.name.startswith("."))
         else:
             files.append(item)
     return files
@@ -83,7 +127,7 @@ def _stylize(args) -> int:
     if missing:
         raise UsageError(f"no such file or folder: {', '.join(missing)}")
     files = _image_files(args.inputs)
-    if not files:
+    if not any(f.suffix.lower() in IMAGE_SUFFIXES for f in files):
         raise UsageError(f"no images in {' '.join(args.inputs)} (looked for {', '.join(sorted(IMAGE_SUFFIXES))})")
     output, to_folder = _output(args, files)
 
@@ -112,6 +156,62 @@ def _stylize(args) -> int:
                 bar.update(1)
     print(f"{len(files) - failed} image(s) written to {output}" + (f", {failed} skipped" if failed else ""))
     return 1 if failed == len(files) else 0
+
+
+def _convert(args) -> int:
+    source = Path(args.source)
+    if not source.is_file():
+        raise UsageError(f"no such file: {source}")
+    if source.suffix not in (".pth", ".pt", ".safetensors"):
+        raise UsageError(f"{source}: expected a PyTorch state dict (.pth, .pt) or its .safetensors copy")
+    from synth.image.convert import convert
+
+    try:
+        generator = convert(source, args.output)
+    except ImportError as e:  # torch, for a .pth
+        print(f"synth convert: {e}", file=sys.stderr)
+        return 1
+    c = generator.config
+    print(f"{args.output}: ResNet generator, {c.filters} filters, {c.n_blocks} blocks, from {source}; "
+          f"use it with `synth stylize -m {args.output}`")
+    return 0
+
+
+def _train(args) -> int:
+    for option, folder in (("A_DIR", args.a_dir), ("B_DIR", args.b_dir)):
+        if not Path(folder).is_dir():
+            raise UsageError(f"{option} {folder}: no such folder")
+    files = {name: _image_files([folder]) for name, folder in (("A", args.a_dir), ("B", args.b_dir))}
+    for name, found in files.items():
+        if not found:
+            raise UsageError(f"no images in {args.a_dir if name == 'A' else args.b_dir} (looked for "
+                             f"{', '.join(sorted(IMAGE_SUFFIXES))})")
+    run = Path(args.out)
+    saved = (run / "train" / "run.json").is_file()  # synth.image.train.RUN_FILE, read before TensorFlow loads
+    if args.resume and not saved:
+        raise UsageError(f"--resume: {run} holds no training run to continue")
+    if saved and not args.resume:
+        raise UsageError(f"--out {run} already holds a training run: pass --resume to continue it, or choose "
+                         "another folder")
+    from synth.image.train import Trainer, TrainConfig, epochs_to_steps
+
+    steps, epochs = getattr(args, "steps", None), getattr(args, "epochs", None)
+    if epochs is not None or (steps is None and not args.resume):
+        steps = epochs_to_steps(200 if epochs is None else epochs, len(files["A"]), len(files["B"]))
+    if args.resume:  # the saved run's settings; --steps/--epochs move its end
+        trainer = Trainer.resume(run, files["A"], files["B"], steps=steps)
+    else:
+        config = TrainConfig(arch=args.arch, size=args.size, steps=steps, ngf=args.ngf, blocks=args.blocks,
+                             seed=args.seed)
+        trainer = Trainer(files["A"], files["B"], config, run)
+    try:
+        step = trainer.train(minutes=args.minutes, every=args.sample_every)
+    except KeyboardInterrupt:
+        print(f"stopped at step {trainer.step}, saved in {run}; continue with --resume", file=sys.stderr)
+        return 130
+    print(f"{run}: step {step} of {trainer.config.steps}; restyle A -> B with `synth stylize PHOTO -m {run} "
+          f"-o OUT`, B -> A with -m {run / 'inverse'}")
+    return 0
 
 
 def _models(args) -> int:
@@ -149,15 +249,16 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
     defaults = {"formatter_class": argparse.ArgumentDefaultsHelpFormatter}
 
-    speak = commands.add_parser("speak", help="text -> WAV", **defaults)
-    speak.add_argument("text")
+    speak = commands.add_parser("speak", help="text -> audio file (.wav, .flac, .mp3, .opus, .ogg, .pcm)", **defaults)
+    speak.add_argument("text", nargs="?", help="what to say (or -f FILE)")
+    speak.add_argument("-f", "--file", help="a UTF-8 text file to read aloud, of any length")
     speak.add_argument("--voice", default="ljspeech-en", help="catalog voice (see `synth models`), or a "
                        "text-to-mel directory/repo id with --vocoder")
     speak.add_argument("--vocoder", help="Multi-band MelGAN directory/repo id (when --voice is not a catalog name)")
-    speak.add_argument("-o", "--output", default="speech.wav")
+    speak.add_argument("-o", "--output", default="speech.wav", help="its extension picks the format")
     speak.add_argument("--seed", type=int, help="makes dropout, and so the audio, reproducible")
     speak.add_argument("--max-steps", type=int, help="decoder-step cap per sentence (Tacotron2)")
-    speak.add_argument("--speed", type=float, default=1.0, help="0.5 (slower) to 2.0 (faster), same pitch")
+    speak.add_argument("--speed", type=float, default=1.0, help="0.25 (slower) to 4.0 (faster), same pitch")
     speak.add_argument("--pitch", type=float, default=1.0, help="0.5 (lower) to 2.0 (higher) (FastSpeech2 voices)")
     speak.add_argument("--energy", type=float, default=1.0, help="0.5 (softer) to 2.0 (louder) (FastSpeech2 voices)")
     speak.set_defaults(run=_speak)
@@ -170,6 +271,34 @@ def build_parser() -> argparse.ArgumentParser:
     stylize.add_argument("--max-side", type=int, default=1024, help="working size: longest side in pixels")
     stylize.add_argument("--batch-size", type=int, default=4)
     stylize.set_defaults(run=_stylize)
+
+    convert = commands.add_parser("convert", help="a CycleGAN authors' PyTorch generator (latest_net_G.pth) "
+                                  "-> a native generator folder", **defaults)
+    convert.add_argument("source", help="the ResnetGenerator state dict: .pth (needs torch: "
+                         'pip install "synth[convert]") or the same as .safetensors')
+    convert.add_argument("output", help="folder to write config.json + model.safetensors into")
+    convert.set_defaults(run=_convert)
+
+    train = commands.add_parser("train", help="train a CycleGAN on two folders of unpaired images", **defaults)
+    train.add_argument("a_dir", metavar="A_DIR", help="images of domain A (e.g. photos)")
+    train.add_argument("b_dir", metavar="B_DIR", help="images of domain B (e.g. paintings)")
+    train.add_argument("--out", required=True, help="run folder: checkpoints, sample grids, loss curves; "
+                       "it loads as a style (A -> B; OUT/inverse: B -> A)")
+    train.add_argument("--arch", choices=("resnet", "unet"), default="resnet",
+                       help="generator: the paper's ResNet or the TensorFlow tutorial's U-Net")
+    train.add_argument("--size", type=int, default=256, help="training crop side in pixels (a multiple of 4)")
+    length = train.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=int, default=argparse.SUPPRESS, help="training steps (one image pair each)")
+    length.add_argument("--epochs", type=int, default=argparse.SUPPRESS,
+                        help="passes over the larger folder; without --steps or --epochs: 200, the paper's")
+    train.add_argument("--ngf", type=int, default=64, help="generator width")
+    train.add_argument("--blocks", type=int, default=9, help="ResNet residual blocks")
+    train.add_argument("--sample-every", type=int, default=100,
+                       help="steps between sample grids, loss curves and checkpoints")
+    train.add_argument("--minutes", type=float, help="stop (and save) after this long")
+    train.add_argument("--seed", type=int, default=0, help="the run's every random choice follows from it")
+    train.add_argument("--resume", action="store_true", help="continue the run saved in --out from its step")
+    train.set_defaults(run=_train)
 
     models = commands.add_parser("models", help="list the catalog and what is cached")
     models.set_defaults(run=_models)

@@ -2,6 +2,8 @@
 the valid choices of the right kind, before TensorFlow loads; help shows the defaults."""
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -76,3 +78,114 @@ def test_speak_with_a_fastspeech2_voice_and_its_controls(tmp_path):
     frames = voice.text_to_mel.infer(voice.ids([text]), speed_ratio=0.5).lengths[0]
     audio, rate = sf.read(out)
     assert rate == 22050 and len(audio) == frames * 256
+
+
+def test_a_folder_with_a_text_file_in_it(fixtures, tmp_path):
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(5):
+        Image.new("RGB", (32 + 8 * i, 24), (40 * i, 90, 200)).save(photos / f"p{i}.png")
+    (photos / "notes.txt").write_text("not a photo")
+    result = subprocess.run([sys.executable, "-m", "synth", "stylize", str(photos), "-m",
+                             str(fixtures / "cyclegan_keras_tiny" / "savedmodel"), "-o", str(tmp_path / "out")],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [f"p{i}.png" for i in range(5)]
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("skipped")]
+    assert len(skipped) == 1 and "notes.txt" in skipped[0]
+    assert "5 image(s) written" in result.stdout and "1 skipped" in result.stdout
+
+
+@pytest.mark.parametrize("suffix", [".mp3", ".flac", ".opus", ".wav"])
+def test_speak_a_text_file_into_the_format_of_the_output(fixtures, tmp_path, suffix):
+    """Every sentence into the file; its length is the sum of the sentences' (Opus: at
+    24 kHz, each sentence resampled, ceil(n * 160 / 147); MP3: within one granule)."""
+    import soundfile as sf
+
+    from synth.speech import Voice
+
+    text = "The first sentence. The second one is here! And a third?"
+    (tmp_path / "in.txt").write_text(text, encoding="utf-8")
+    out = tmp_path / f"out{suffix}"
+    result = subprocess.run([sys.executable, "-m", "synth", "speak", "-f", str(tmp_path / "in.txt"), "--voice",
+                             "ljspeech-en-fastspeech2", "-o", str(out)], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    voice = Voice.from_pretrained("ljspeech-en-fastspeech2")
+    lengths = [n * 256 for n in voice.text_to_mel.infer(voice.ids(voice.sentences(text))).lengths]
+    pieces = [n + (5512 if i < 2 else 0) for i, n in enumerate(lengths)]
+    audio, rate = sf.read(out)
+    if suffix == ".opus":
+        assert rate == 24000 and len(audio) == sum(-(-n * 160 // 147) for n in pieces)
+    elif suffix == ".mp3":
+        assert rate == 22050 and abs(len(audio) - sum(pieces)) <= 576
+    else:
+        assert rate == 22050 and len(audio) == sum(pieces)
+    assert "3 sentence(s)" in result.stdout
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["speak", "Hi.", "-f", "x.txt"], "give the text to speak, or -f FILE, not both"),
+    (["speak", "-f", "no-such.txt"], "no such file: no-such.txt"),
+    (["speak", "Hi.", "-o", "out.aiff"], "-o out.aiff: unknown audio file type '.aiff'; use one of .wav, .flac"),
+])
+def test_speak_usage_errors(argv, message):
+    code, tensorflow, stderr = _refused(argv)
+    assert (code, tensorflow) == (2, False) and message in stderr
+
+
+def test_a_text_file_that_is_not_utf8(tmp_path):
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 au lait.".encode("latin-1"))
+    code, tensorflow, stderr = _refused(["speak", "-f", str(tmp_path / "latin1.txt")])
+    assert (code, tensorflow) == (2, False) and "latin1.txt is not UTF-8 text (byte 3); save it as UTF-8" in stderr
+
+
+def _long_text(characters):
+    sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+    from long_text import long_text
+
+    return long_text(characters)
+
+
+@pytest.mark.slow
+def test_a_20000_character_file_becomes_one_mp3_of_all_its_sentences(tmp_path):
+    """~360 sentences: the MP3 lasts the sum of their durations and pauses (within one
+    576-sample granule); benchmarks/long_text.py measures its memory."""
+    import soundfile as sf
+
+    from synth.speech import Voice
+
+    text = _long_text(20000)
+    (tmp_path / "chapter.txt").write_text(text, encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "synth", "speak", "-f", str(tmp_path / "chapter.txt"), "--voice",
+                             "ljspeech-en-fastspeech2", "-o", str(tmp_path / "chapter.mp3")],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    voice = Voice.from_pretrained("ljspeech-en-fastspeech2", max_chars=len(text))
+    sentences = voice.sentences(text)
+    frames = sum(int(voice.text_to_mel.infer(ids).lengths[0]) for ids in voice.ids(sentences))
+    expected = frames * 256 + 5512 * (len(sentences) - 1)
+    info = sf.info(tmp_path / "chapter.mp3")
+    assert info.samplerate == 22050 and abs(info.frames - expected) <= 576
+    assert f"{len(sentences)} sentence(s)" in result.stdout and len(sentences) > 300
+
+
+@pytest.mark.slow
+def test_ctrl_c_leaves_a_playable_file(tmp_path):
+    import signal
+
+    import soundfile as sf
+
+    (tmp_path / "chapter.txt").write_text(_long_text(20000), encoding="utf-8")
+    out = tmp_path / "chapter.mp3"
+    process = subprocess.Popen([sys.executable, "-m", "synth", "speak", "-f", str(tmp_path / "chapter.txt"),
+                                "--voice", "ljspeech-en-fastspeech2", "-o", str(out)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (out.exists() and out.stat().st_size > 50_000) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    process.send_signal(signal.SIGINT)
+    _, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr
+    done = int(stderr.split("holds the first ")[1].split(" of ")[0])
+    audio, rate = sf.read(out)
+    assert rate == 22050 and done >= 1 and len(audio) > rate  # the sentences made, decodable

@@ -2,5 +2,6 @@
 from synth.image.generator import Generator, GeneratorConfig
 from synth.image.io import image_size, load_image
 from synth.image.styler import Styler
+from synth.image.unet import UNetConfig, UNetGenerator
 
-__all__ = ["Generator", "GeneratorConfig", "Styler", "image_size", "load_image"]
+__all__ = ["Generator", "GeneratorConfig", "Styler", "UNetConfig", "UNetGenerator", "image_size", "load_image"]

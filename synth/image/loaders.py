@@ -1,15 +1,19 @@
-"""Generator weights from disk: a Keras-2 SavedModel (keras-io/CycleGAN) or our native format.
+"""Generator weights from disk: our native format, a Keras-2 SavedModel or a Keras full-model .h5.
 
-Native format: `config.json` (GeneratorConfig) + `model.safetensors` (weights by name).
+Native format: `config.json` (the family's config, plus `"architecture"`: a key of
+ARCHITECTURES; a file without it is a ResNet, as before U-Nets) + `model.safetensors`
+(weights by name). Keras files are recognised by their weights: their order, attribute names
+and shapes must fit one family's layout exactly (`from_keras_weights`), else a SavedModel
+runs through its serving signature and an .h5 is refused.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
-import re
 from pathlib import Path
 
+import h5py
 import numpy as np
 from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
@@ -18,59 +22,95 @@ from synth import hub
 from synth.catalog import GENERATOR_FILES, NATIVE_CONFIG, NATIVE_WEIGHTS, SAVED_MODEL, SAVED_VARIABLES
 from synth.device import tf
 from synth.errors import CheckpointMismatch, ConfigError
-from synth.image.generator import Generator, GeneratorConfig
+from synth.image.generator import Generator
+from synth.image.network import GeneratorBase, KerasWeights
+from synth.image.unet import UNetGenerator
 
 log = logging.getLogger(__name__)
 
-_KERAS_LAYER = re.compile(r"^layer_with_weights-(\d+)/(kernel|bias|gamma|beta)/\.ATTRIBUTES/VARIABLE_VALUE$")
-_ATTRIBUTE_ORDER = ("kernel", "bias", "gamma", "beta")
+# config.json's "architecture" -> generator family
+ARCHITECTURES: dict[str, type[GeneratorBase]] = {"resnet": Generator, "unet": UNetGenerator}
+KERAS_H5 = "*.h5"  # a Keras full-model (model.save) or save_weights file
 
 
-def save_native(generator: Generator, directory) -> None:
+def save_native(generator: GeneratorBase, directory) -> None:
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / NATIVE_CONFIG).write_text(json.dumps(dataclasses.asdict(generator.config), indent=1))
+    config = {"architecture": generator.architecture, **dataclasses.asdict(generator.config)}
+    (directory / NATIVE_CONFIG).write_text(json.dumps(config, indent=1))
     save_file(generator.get_weights(), str(directory / NATIVE_WEIGHTS))
 
 
-def load_native(directory: Path) -> Generator:
+def load_native(directory: Path) -> GeneratorBase:
+    path = directory / NATIVE_CONFIG
     try:
-        config = GeneratorConfig(**json.loads((directory / NATIVE_CONFIG).read_text()))
+        fields = dict(json.loads(path.read_text()))
     except (ValueError, TypeError) as e:
-        raise ConfigError(f"{directory / NATIVE_CONFIG} is not a generator config: {e}") from e
+        raise ConfigError(f"{path} is not a generator config: {e}") from e
+    architecture = fields.pop("architecture", "resnet")
+    if architecture not in ARCHITECTURES:
+        raise ConfigError(f"{path}: unknown architecture {architecture!r}; known: {', '.join(ARCHITECTURES)}",
+                          reason="unknown_architecture", value=architecture, choices=tuple(ARCHITECTURES))
+    family = ARCHITECTURES[architecture]
+    try:
+        config = family.config_class(**fields)
+    except TypeError as e:  # a key the family does not have
+        raise ConfigError(f"{path} is not a {architecture} generator config: {e}") from e
     try:
         arrays = load_file(str(directory / NATIVE_WEIGHTS))
     except (OSError, SafetensorError) as e:
         raise CheckpointMismatch(f"{directory / NATIVE_WEIGHTS} is not a readable weights file: {e}") from e
-    generator = Generator(config)
+    generator = family(config)
     generator.set_weights(arrays)
     return generator
 
 
-def _keras_layers(variables_prefix: str) -> list[list[np.ndarray]]:
-    """The SavedModel's weighted layers in order, each its arrays (kernel, bias, gamma, beta)."""
+def saved_model_weights(variables_prefix: str) -> KerasWeights:
+    """A Keras SavedModel's weights in the model's own order, from its checkpoint alone.
+
+    The checkpoint's object graph lists the root model's `variables` in order, each with its
+    layer's name ("conv2d_3/kernel"); the keys themselves are no guide, since a weight inside a
+    nested model (the U-Net's Sequential stages) is saved under `variables/N`, others under
+    `layer_with_weights-N/...`. [] when the SavedModel is not a Keras model."""
+    from tensorflow.core.protobuf import trackable_object_graph_pb2
+
     reader = tf.train.load_checkpoint(variables_prefix)
-    layers: dict[int, dict[str, str]] = {}
-    for key in reader.get_variable_to_shape_map():
-        match = _KERAS_LAYER.match(key)
-        if match:
-            layers.setdefault(int(match.group(1)), {})[match.group(2)] = key
-    return [[reader.get_tensor(attrs[a]) for a in _ATTRIBUTE_ORDER if a in attrs]
-            for _, attrs in sorted(layers.items())]
+    graph = trackable_object_graph_pb2.TrackableObjectGraph()
+    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+    listed = [child.node_id for child in graph.nodes[0].children if child.local_name == "variables"]
+    if not listed:
+        return []
+    weights = []
+    for child in graph.nodes[listed[0]].children:
+        (value,) = [a for a in graph.nodes[child.node_id].attributes if a.name == "VARIABLE_VALUE"]
+        weights.append((value.full_name, reader.get_tensor(value.checkpoint_key)))
+    return weights
 
 
-def _recognise_keras_resnet(layers: list[list[np.ndarray]]) -> Generator | None:
-    """The keras.io ResNet generator filled from `layers`, or None if they are something else."""
-    if len(layers) < 11 or (len(layers) - 11) % 4 or layers[0][0].ndim != 4 or layers[0][0].shape[:3] != (7, 7, 3):
-        return None
-    generator = Generator(GeneratorConfig(filters=int(layers[0][0].shape[3]), n_blocks=(len(layers) - 11) // 4,
-                                          norm_epsilon=1e-3, norm_affine=True, conv_bias=False))
-    arrays = [a for layer in layers for a in layer]
-    layout = generator.weight_layout()
-    if len(arrays) != len(layout) or any(a.shape != shape for a, (_, shape) in zip(arrays, layout)):
-        return None
-    generator.set_weights({name: a for a, (name, _) in zip(arrays, layout)})
-    return generator
+def h5_weights(path: Path) -> KerasWeights:
+    """A Keras-2 .h5's weights in the model's order: `model.save` keeps them under
+    model_weights/, `save_weights` at the root; each layer group lists its weight names in order."""
+    try:
+        with h5py.File(path, "r") as f:
+            root = f["model_weights"] if "model_weights" in f else f
+            weights = []
+            for layer in root.attrs.get("layer_names", []):
+                group = root[layer.decode() if isinstance(layer, bytes) else layer]
+                for name in group.attrs.get("weight_names", []):
+                    name = name.decode() if isinstance(name, bytes) else name
+                    weights.append((name.removesuffix(":0"), np.asarray(group[name])))
+            return weights
+    except (OSError, KeyError) as e:
+        raise CheckpointMismatch(f"{path} is not a readable Keras .h5 file: {e}") from e
+
+
+def recognise(weights: KerasWeights) -> GeneratorBase | None:
+    """The generator family whose layout these Keras weights fit, filled with them; or None."""
+    for family in ARCHITECTURES.values():
+        generator = family.from_keras_weights(weights)
+        if generator is not None:
+            return generator
+    return None
 
 
 class SavedModelGenerator:
@@ -90,20 +130,36 @@ class SavedModelGenerator:
         return tf.image.resize(outputs, (height, width)).numpy()
 
 
+def _load_h5(path: Path) -> GeneratorBase:
+    generator = recognise(h5_weights(path))
+    if generator is None:
+        raise CheckpointMismatch(f"{path}: its weights are neither the CycleGAN ResNet generator's nor the "
+                                 f"U-Net's (known architectures: {', '.join(ARCHITECTURES)})",
+                                 reason="unknown_architecture", choices=tuple(ARCHITECTURES))
+    return generator
+
+
 def load_generator(path_or_repo_id: str, revision: str | None = None):
-    """Native dir, keras-io-style SavedModel (native port, any size), else its fixed-size signature."""
+    """Native dir; Keras SavedModel (a recognised family: native port, any size; else its
+    fixed-size signature); a Keras .h5 file, or a directory holding one."""
+    if Path(path_or_repo_id).suffix == ".h5" and Path(path_or_repo_id).is_file():
+        return _load_h5(Path(path_or_repo_id))
     directory = hub.files(path_or_repo_id, revision, roles=("generator",), file_sets=GENERATOR_FILES)["generator"]
     if (directory / NATIVE_CONFIG).is_file() and (directory / NATIVE_WEIGHTS).is_file():
         return load_native(directory)
+    h5_files = sorted(directory.glob(KERAS_H5))
     if not (directory / SAVED_MODEL).is_file():
-        raise ConfigError(f"{directory} holds neither {NATIVE_CONFIG} + {NATIVE_WEIGHTS} nor a "
-                          f"SavedModel ({SAVED_MODEL} + {SAVED_VARIABLES}/)")
+        if len(h5_files) == 1:
+            return _load_h5(h5_files[0])
+        raise ConfigError(f"{directory} holds neither {NATIVE_CONFIG} + {NATIVE_WEIGHTS}, a SavedModel "
+                          f"({SAVED_MODEL} + {SAVED_VARIABLES}/) nor one Keras .h5 file"
+                          + (f" (it holds {len(h5_files)}: {', '.join(p.name for p in h5_files)})" if h5_files else ""))
     # TensorFlow names the checkpoint inside the variables folder "variables" too
-    generator = _recognise_keras_resnet(_keras_layers(str(directory / SAVED_VARIABLES / "variables")))
+    generator = recognise(saved_model_weights(str(directory / SAVED_VARIABLES / "variables")))
     if generator is not None:
         return generator
     fallback = SavedModelGenerator(directory)
-    log.warning("%s: architecture not recognised as the CycleGAN ResNet generator; running its "
+    log.warning("%s: architecture not recognised as the CycleGAN ResNet or U-Net generator; running its "
                 "serving signature at its fixed size %dx%d (images are resized in and out)",
                 directory, *fallback.size)
     return fallback

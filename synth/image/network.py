@@ -1,0 +1,153 @@
+"""What every generator family shares: weights by name, a pure graph over them, any image size.
+
+A family (generator.py: ResNet, unet.py: U-Net) says which weights it has (`weight_layout`)
+and how an image flows through them (`forward`, a pure function of a weights dict, so that
+inference and `synth train` run the very same graph); this base class holds the weights,
+checks them, pads images to the sizes the graph takes and crops the result back.
+"""
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from synth.device import tf
+from synth.errors import CheckpointMismatch
+
+Layout = list[tuple[str, tuple[int, ...]]]
+# (name, array) in a Keras model's own weight order, names as "conv2d_3/kernel"
+KerasWeights = list[tuple[str, np.ndarray]]
+
+
+def conv(x, weights, name, stride=1, padding="VALID"):
+    """A 2-D convolution with the kernel `name/kernel` and, if there is one, `name/bias`."""
+    x = tf.nn.conv2d(x, weights[name + "/kernel"], stride, padding)
+    return tf.nn.bias_add(x, weights[name + "/bias"]) if name + "/bias" in weights else x
+
+
+def conv_transpose(x, weights, name, kernel_size, crop=None):
+    """A stride-2 transposed convolution doubling H and W. crop=None is TensorFlow's SAME; an
+    int keeps the full output's rows and columns from `crop` on (PyTorch's `padding`)."""
+    kernel = weights[name + "/kernel"]
+    batch, height, width = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+    if crop is None:
+        x = tf.nn.conv2d_transpose(x, kernel, [batch, 2 * height, 2 * width, kernel.shape[2]], 2, "SAME")
+    else:
+        full = [batch, 2 * height + kernel_size - 2, 2 * width + kernel_size - 2, kernel.shape[2]]
+        x = tf.nn.conv2d_transpose(x, kernel, full, 2, "VALID")[:, crop:crop + 2 * height, crop:crop + 2 * width]
+    return tf.nn.bias_add(x, weights[name + "/bias"]) if name + "/bias" in weights else x
+
+
+def instance_norm(x, weights, name, epsilon):
+    """Normalise each image's channels over H and W; then gamma and beta if the weights have them."""
+    mean, variance = tf.nn.moments(x, axes=[1, 2], keepdims=True)
+    x = (x - mean) * tf.math.rsqrt(variance + epsilon)
+    return x * weights[name + "/gamma"] + weights[name + "/beta"] if name + "/gamma" in weights else x
+
+
+def leaky_relu(x, slope):
+    """max(x, slope·x): LeakyReLU's values (0 <= slope <= 1). Not tf.nn.leaky_relu, whose fusion
+    with the bias add before it breaks Grappler's remapper in training graphs (it logs "remapper
+    failed: ... LeakyReluGrad ... missing node" and skips the whole optimisation)."""
+    return tf.maximum(x, slope * x)
+
+
+def pad(x, amount, mode="REFLECT"):
+    return tf.pad(x, [[0, 0], [amount, amount], [amount, amount], [0, 0]], mode)
+
+
+class GeneratorBase:
+    """Image (B, H, W, 3) in [-1, 1] -> restyled image, same shape, any H and W.
+
+    Subclasses set `architecture` (the native config.json's name for the family),
+    `config_class`, `multiple` and `min_side` (the sides the graph takes), and implement
+    `weight_layout` and `forward`."""
+
+    architecture: ClassVar[str]
+    config_class: ClassVar[type]
+    multiple: int = 1
+    min_side: int = 1
+
+    def __init__(self, config=None):
+        self.config = self.config_class() if config is None else config
+        self._w: dict[str, tf.Variable] | None = None
+        self._run = tf.function(lambda x: self.forward(self._w, x),
+                                input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+
+    def weight_layout(self) -> Layout:
+        raise NotImplementedError
+
+    def forward(self, weights, x, training: bool = False, seed=None):
+        """The graph: weights (name -> tensor), x (B, H, W, 3) with H, W as `padded_side` gives.
+        `training` turns on what only training does (dropout), seeded by `seed` (2 ints)."""
+        raise NotImplementedError
+
+    def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
+        """Take every weight of `weight_layout`, shape-checked, or refuse the lot."""
+        weights = {}
+        for name, shape in self.weight_layout():
+            if name not in arrays:
+                raise CheckpointMismatch(f"weight '{name}' is missing (expected shape {shape})")
+            value = np.asarray(arrays[name], np.float32)
+            if value.shape != shape:
+                raise CheckpointMismatch(f"weight '{name}': expected shape {shape}, found {value.shape}")
+            weights[name] = value
+        if self._w is not None:  # the compiled graph holds the variables it was traced with
+            for name, value in weights.items():
+                self._w[name].assign(value)
+            return
+        # trainable, so that `synth train` trains these very variables
+        self._w = {name: tf.Variable(v, name=name.replace("/", "_")) for name, v in weights.items()}
+
+    def get_weights(self) -> dict[str, np.ndarray]:
+        return {name: v.numpy() for name, v in self.variables.items()}
+
+    @property
+    def variables(self) -> dict[str, tf.Variable]:
+        if self._w is None:
+            raise RuntimeError(f"{type(self).__name__} has no weights: use from_pretrained or set_weights")
+        return self._w
+
+    def padded_side(self, side: int) -> int:
+        """The side the graph runs at for an image side: the next multiple, at least min_side."""
+        return max(self.min_side, -(-side // self.multiple) * self.multiple)
+
+    def infer(self, images) -> np.ndarray:
+        """float32 NHWC in [-1, 1] -> same shape. Sides the graph cannot take are reflect-padded
+        at the bottom and right and cropped back; one compiled graph serves every size."""
+        self.variables  # noqa: B018  (raises if there are none)
+        images = np.asarray(images, np.float32)
+        if images.ndim != 4 or images.shape[-1] != 3:
+            raise ValueError(f"images must be (B, H, W, 3), got {images.shape}")
+        height, width = images.shape[1:3]
+        extra = [(0, 0), (0, self.padded_side(height) - height), (0, self.padded_side(width) - width), (0, 0)]
+        if any(after for _, after in extra):
+            images = np.pad(images, extra, mode="reflect")
+        return self._run(tf.constant(images)).numpy()[:, :height, :width]
+
+    @classmethod
+    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None):
+        """Any generator synth can load (native dir, SavedModel, .h5, Hub repo), whatever its family."""
+        from synth.image.loaders import load_generator
+
+        return load_generator(path_or_repo_id, revision=revision)
+
+    def save_pretrained(self, directory) -> None:
+        from synth.image.loaders import save_native
+
+        save_native(self, directory)
+
+
+def fill_from_keras(generator: GeneratorBase, weights: KerasWeights) -> GeneratorBase | None:
+    """`generator` with the Keras weights taken in order, or None unless every attribute and shape
+    matches its layout (then the arrays are this family's network, not something else)."""
+    layout = generator.weight_layout()
+    if len(weights) != len(layout):
+        return None
+    same = {"scale": "gamma", "offset": "beta"}  # the tutorial's own instance norm names them so
+    for (keras_name, array), (name, shape) in zip(weights, layout):
+        attribute = keras_name.rsplit("/", 1)[-1]
+        if array.shape != shape or not name.endswith("/" + same.get(attribute, attribute)):
+            return None
+    generator.set_weights({name: array for (_, array), (name, _) in zip(weights, layout)})
+    return generator
