@@ -575,11 +575,8 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                                       visible=False)
                     energy = gr.Slider(*ENERGY_RANGE, value=1.0, step=0.05, label=I18N("energy"), elem_id="energy",
                                        visible=False)
-                with gr.Row():
-                    audio_format = gr.Radio(["wav", "mp3", "flac", "opus"], value="wav", label=I18N("format"),
-                                            elem_id="format")
-                    text_file = gr.UploadButton(I18N("read_file"), file_types=[".txt"], elem_id="text-file")
                 speak_button = gr.Button(I18N("speak"), variant="primary", elem_id="speak")
+                text_file = gr.UploadButton(I18N("read_file"), file_types=[".txt"], size="sm", elem_id="text-file")
                 sentence_examples = gr.Examples([[s, name] for name in SENTENCES for s in SENTENCES[name]],
                                                 inputs=[text, voice], label=I18N("examples"),
                                                 example_labels=_example_labels("en"), elem_id="sentence-examples")
@@ -588,6 +585,8 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                                   elem_id="player")
                 speech_info = gr.Markdown(elem_id="speech-info")
                 audio_file = gr.File(label=I18N("wav"), interactive=False, elem_id="wav")
+                audio_format = gr.Radio([("WAV", "wav"), ("MP3", "mp3"), ("FLAC", "flac"), ("Opus", "opus")],
+                                        value="wav", label=I18N("format"), elem_id="format")
         mel_plot = gr.Plot(label=I18N("mel"), elem_id="mel")
         alignment_plot = gr.Plot(label=I18N("alignment"), elem_id="alignment")
         said = gr.State()

@@ -30,7 +30,8 @@ SPEECH = {"en": ("English (LJSpeech) · Tacotron2", "Hello there. Good day."),
 ALLOWED_WORDS = {
     "synth", "CycleGAN", "Tacotron2", "FastSpeech2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "Gradio",
     "LJSpeech", "KSS", "Thorsten", "SynPaFlex", "Baker", "API",
-    "JPEG", "PNG", "WebP", "GIF", "WAV", "GPU", "CPU", "Hz", "ms", "px", "KB", "MB",
+    "JPEG", "PNG", "WebP", "GIF", "WAV", "MP3", "FLAC", "Opus", "txt", "MCP", "GPU", "CPU", "Hz", "ms", "px", "KB",
+    "MB",
 }
 # Whole tokens: the files the page offers (kss-ko-20261126-071200.wav, shown also as its stem and
 # extension apart), commit SHAs, licences, and the catalog's names and Hub repo ids (whole, and
