@@ -47,6 +47,8 @@ QUEUE_SIZE = 32                   # requests waiting, per task
 SPEECH_SLOTS = Slots(CONCURRENCY, QUEUE_SIZE)
 PAGE_SPEEDS = (0.5, 2.0)
 STREAMING = shutil.which("ffmpeg") is not None
+# The Train tab occupies the machine for minutes: only where its host turns it on.
+TRAINING = os.environ.get("SYNTH_TRAINING") == "1"
 if not STREAMING:
     log.warning("ffmpeg not found on PATH: speech is returned whole instead of streamed")
 
@@ -90,6 +92,26 @@ TEXTS = {
                   "길이: FastSpeech2가 각 기호에 준 프레임 수"),
     "image_help": ("Upload a photo, take one with the webcam or paste one, pick a style, press **Restyle**.",
                    "사진을 올리거나 웹캠으로 찍거나 붙여 넣고, 스타일을 고른 뒤 **변환**을 누르세요."),
+    "train": ("Train", "학습"),
+    "train_help": ("Train your own CycleGAN: upload photos of two kinds (say, horses and zebras; a few dozen of "
+                   "each is enough to see it learn), choose how long, press **Train**. Every few steps the grid "
+                   "shows an A photo, G(A) and F(G(A)) above a B photo, F(B) and G(F(B)); the curves show the "
+                   "losses. The model is then a style you can try below.",
+                   "나만의 CycleGAN을 학습시켜 보세요. 두 종류의 사진(예: 말과 얼룩말, 각각 수십 장이면 학습하는 모습이 "
+                   "보입니다)을 올리고 시간을 고른 뒤 **학습**을 누르세요. 몇 단계마다 격자에 A 사진, G(A), F(G(A))와 "
+                   "B 사진, F(B), G(F(B))가 나오고, 곡선은 손실을 보여 줍니다. 학습한 모델은 아래에서 스타일로 써 볼 수 "
+                   "있습니다."),
+    "domain_a": ("Photos of kind A", "A 종류 사진"),
+    "domain_b": ("Photos of kind B", "B 종류 사진"),
+    "minutes": ("Minutes to train", "학습 시간 (분)"),
+    "train_size": ("Training size (pixels)", "학습 크기 (픽셀)"),
+    "network": ("Generator", "생성기"),
+    "start_training": ("Train", "학습 시작"),
+    "samples": ("x, G(x), F(G(x)) for an A photo (top) and a B photo (bottom)",
+                "A 사진(위)과 B 사진(아래)의 x, G(x), F(G(x))"),
+    "losses": ("Losses", "손실"),
+    "try_photo": ("Try your model on a photo", "학습한 모델로 사진 바꿔 보기"),
+    "try": ("Restyle with my model", "내 모델로 변환"),
     "speech_help": ("Type a few sentences, pick a voice, press **Speak**: the first sentence plays while the "
                     "rest is made.",
                     "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장을 들려주는 동안 나머지를 만듭니다."),
@@ -125,6 +147,13 @@ SAY = {
                  "most {limit:,} at a time; `synth speak -f` reads any length).",
                  "파일이 {length:,}자여서 앞의 {kept:,}자만 문장 칸에 넣었습니다 (이 페이지는 한 번에 {limit:,}자까지 "
                  "읽습니다. `synth speak -f`는 길이 제한 없이 읽습니다)."),
+    "train_need_photos": ("Upload photos of both kinds first (A and B).", "먼저 두 종류(A, B)의 사진을 올리세요."),
+    "training": ("Step {step}: {elapsed:.0f} s so far. Cycle loss {cycle:.3f} (it falls as G and F learn to undo "
+                 "each other).", "{step}단계, {elapsed:.0f}초 지남. 순환 손실 {cycle:.3f} (G와 F가 서로를 되돌리는 법을 "
+                 "배우면 줄어듭니다)."),
+    "trained": ("Done: {step} steps in {elapsed:.0f} s. Try your model below.",
+                "완료: {elapsed:.0f}초 동안 {step}단계. 아래에서 모델을 써 보세요."),
+    "train_first": ("Train a model first.", "먼저 모델을 학습시키세요."),
     "not_utf8": ("This file is not UTF-8 text. Save it as UTF-8 and try again.",
                  "이 파일은 UTF-8 텍스트가 아닙니다. UTF-8로 저장한 뒤 다시 올려 주세요."),
     "status_models": ("{ready} of {total} ready.", "{total}개 중 {ready}개 준비됨."),
@@ -247,6 +276,49 @@ def read_text_file(path: str, request: gr.Request):
         gr.Warning(say("text_cut", lang, length=len(text), kept=len(kept), limit=MAX_TEXT_CHARS))
         text = kept
     return text
+
+
+# -- training your own -------------------------------------------------------------------
+# Networks small enough to learn something in minutes on a CPU; the paper's on a GPU.
+TRAIN_NETWORK = dict(ngf=64, blocks=9) if ON_GPU else dict(ngf=16, blocks=4)
+REPORT_EVERY = {64: 20, 128: 5, 256: 2}  # steps between sample grids
+
+
+def train_page(a_files: list[str] | None, b_files: list[str] | None, minutes: float, size: int, arch: str,
+               request: gr.Request):
+    """Train a CycleGAN on the two uploads for `minutes`, showing the grid and losses as it goes."""
+    from synth.image.train import Trainer, TrainConfig
+    from synth.serving.training import follow
+
+    lang = language(request)
+    if not a_files or not b_files:
+        raise refuse(say("train_need_photos", lang))
+    run_dir, elapsed = FILES.path("training-run", ""), 0.0
+    try:
+        trainer = Trainer(a_files, b_files, TrainConfig(arch=arch, size=int(size), **TRAIN_NETWORK), run_dir)
+        for progress in follow(trainer, minutes, REPORT_EVERY[int(size)]):
+            cycle = progress.losses.get("cycle_A", 0.0) + progress.losses.get("cycle_B", 0.0)
+            elapsed = progress.elapsed
+            line = say("training", lang, step=progress.step, elapsed=elapsed, cycle=cycle)
+            yield progress.grid, str(run_dir / "losses.png"), line, str(run_dir)
+    except SynthError as e:
+        raise person_error(e, lang) from e
+    yield gr.skip(), gr.skip(), say("trained", lang, step=trainer.step, elapsed=elapsed), str(run_dir)
+
+
+def try_trained(photo: str | None, run_dir: str | None, request: gr.Request):
+    """The photo restyled by the model trained on this page (G: A -> B)."""
+    from synth.image import Styler
+
+    lang = language(request)
+    if not run_dir:
+        raise refuse(say("train_first", lang))
+    if photo is None:
+        raise refuse(say("no_photo", lang))
+    try:
+        return Styler.from_pretrained(run_dir, max_side=MAX_SIDE).stylize(photo)
+    except SynthError as e:
+        raise person_error(e, lang) from e
 
 
 def controls(voice: str):
@@ -600,6 +672,34 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
         gr.Button(visible=False).click(speak, [text, voice, speed, pitch, energy, audio_format],
                                        [audio_file, mel_plot, alignment_plot, speech_info],
                                        api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
+
+    with gr.Tab(I18N("train"), visible=TRAINING):
+        gr.Markdown(I18N("train_help"))
+        with gr.Row():
+            domain_a = gr.File(label=I18N("domain_a"), file_count="multiple", file_types=["image"], elem_id="domain-a")
+            domain_b = gr.File(label=I18N("domain_b"), file_count="multiple", file_types=["image"], elem_id="domain-b")
+        with gr.Row():
+            minutes = gr.Slider(0.25, 30, value=5, step=0.25, label=I18N("minutes"), elem_id="minutes")
+            train_size = gr.Radio([64, 128, 256], value=64 if not ON_GPU else 256, label=I18N("train_size"),
+                                  elem_id="train-size")
+            network = gr.Radio([("ResNet", "resnet"), ("U-Net", "unet")], value="resnet", label=I18N("network"),
+                               elem_id="network")
+        train_button = gr.Button(I18N("start_training"), variant="primary", elem_id="train")
+        train_status = gr.Markdown(elem_id="train-status")
+        with gr.Row():
+            samples = gr.Image(label=I18N("samples"), type="pil", interactive=False, elem_id="samples")
+            losses = gr.Image(label=I18N("losses"), type="filepath", interactive=False, elem_id="losses")
+        run = gr.State()
+        with gr.Row():
+            try_photo = gr.Image(label=I18N("try_photo"), type="filepath", elem_id="try-photo")
+            tried = gr.Image(label=I18N("try"), type="pil", interactive=False, elem_id="tried")
+        try_button = gr.Button(I18N("try"), elem_id="try")
+        if TRAINING:
+            train_button.click(train_page, [domain_a, domain_b, minutes, train_size, network],
+                               [samples, losses, train_status, run], api_visibility="private",
+                               concurrency_limit=1, concurrency_id="train")
+            try_button.click(try_trained, [try_photo, run], tried, api_visibility="private",
+                             concurrency_limit=CONCURRENCY, concurrency_id="image")
 
     with gr.Tab(I18N("about")):
         about_html = gr.HTML(elem_id="about")

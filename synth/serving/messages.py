@@ -36,6 +36,8 @@ _ERRORS = {
     ("ImageError", "not_image"): {
         "en": "This file could not be read as an image. Try a JPEG, PNG, WebP or GIF.",
         "ko": "이 파일은 이미지로 읽을 수 없습니다. JPEG, PNG, WebP, GIF 파일을 올려 주세요."},
+    ("ImageError", "no_images"): {"en": "None of the files for {domain} could be read as an image.",
+                                  "ko": "{domain}에 올린 파일 중 이미지로 읽을 수 있는 것이 없습니다."},
     ("ImageError", "damaged"): {"en": "The image data is damaged or incomplete. Try another copy of the photo.",
                                 "ko": "이미지 데이터가 손상되었거나 잘렸습니다. 다른 사진을 올려 주세요."},
     ("ImageError", "too_large_file"): {"en": "The file is {megabytes} MB; the limit is {limit} MB.",
