@@ -24,6 +24,7 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
 
 import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
 
 from synth import api, audio, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
@@ -54,8 +55,13 @@ if not STREAMING:
 
 MODELS = ModelCache(max_side=MAX_SIDE, max_text_chars=MAX_TEXT_CHARS)
 FILES = OutputFiles()
+STYLE_NAMES = [m.name for m in catalog.models("style") if m.available]
 SENTENCES = json.loads((ASSETS / "sentences.json").read_text(encoding="utf-8"))
-PHOTOS = sorted(str(p) for p in ASSETS.glob("*.jpg"))
+# The example photos that suit each style (assets/photos.json); a style not in it (one made
+# with `synth train`, say) gets the photos listed for none.
+PHOTOS_BY_STYLE = {style: [str(ASSETS / name) for name in names]
+                   for style, names in json.loads((ASSETS / "photos.json").read_text(encoding="utf-8")).items()}
+PHOTOS = sorted(str(p) for p in ASSETS.glob("*.jpg") if not any(str(p) in v for v in PHOTOS_BY_STYLE.values()))
 
 # Every word the page shows, in English and Korean. Labels go through gr.I18n (the browser's
 # language); what handlers write is chosen by the request's Accept-Language (same source).
@@ -70,6 +76,9 @@ TEXTS = {
     "photo": ("Your photo", "사진"),
     "style": ("Style", "스타일"),
     "restyle": ("Restyle", "변환"),
+    "round_trip": ("Round trip: restyle, then back again with the inverse style",
+                   "한 바퀴: 변환한 뒤 반대 스타일로 되돌리기"),
+    "cycle": ("x → G(x) → F(G(x))", "x → G(x) → F(G(x))"),
     "compare": ("Before / after: drag the slider", "변환 전 / 후: 슬라이더를 움직여 보세요"),
     "png": ("Restyled photo (PNG)", "변환된 사진 (PNG)"),
     "examples": ("Examples", "예시"),
@@ -139,6 +148,15 @@ SAY = {
                 "({side} px on the long side).",
                 "{w}×{h} 크기로 변환했습니다. 원본 사진({ow}×{oh})을 이 서버의 작업 크기(긴 변 {side}px)로 줄였습니다."),
     "full_size": ("Restyled at {w}×{h}, the photo's own size.", "원본 크기 {w}×{h}로 변환했습니다."),
+    "cycle_captions": (("x: your photo", "G(x): restyled", "F(G(x)): and back again"),
+                       ("x: 내 사진", "G(x): 변환", "F(G(x)): 다시 되돌림")),
+    "cycle_error": ("Mean absolute cycle error |x − F(G(x))|: **{error:.3f}** on pixel values from −1 to 1 "
+                    "(here G is {there}, F is {back}). CycleGAN learns without pairs of photos: it trains a "
+                    "generator G and an inverse F together and requires this round trip to give back the photo it "
+                    "started from; that is what keeps G from painting anything it likes.",
+                    "평균 절대 순환 오차 |x − F(G(x))|: **{error:.3f}** (픽셀 값 범위 −1~1, 여기서 G는 {there}, F는 "
+                    "{back}). CycleGAN은 짝지은 사진 없이 배웁니다. 생성기 G와 반대 방향의 F를 함께 학습시키면서, 한 "
+                    "바퀴 돌아온 사진이 처음 사진과 같아야 한다는 조건을 겁니다. 그래서 G가 아무것이나 그리지 못합니다."),
     "skipped": ("This voice cannot say {chars}: skipped.", "이 목소리는 {chars}을(를) 읽을 수 없어 건너뜁니다."),
     "spoken": ("{sentences} sentence(s), {seconds:.1f} s at {rate:,} Hz.",
                "문장 {sentences}개, {seconds:.1f}초, {rate:,} Hz."),
@@ -224,16 +242,20 @@ def stylize(photo: str | None, style: str, request: gr.Request):
         raise person_error(e, lang) from e
 
 
-def restyle_page(photo: str | None, style: str, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
-    """The page's Restyle: before/after, a PNG named after the style, and a word on the size."""
+def restyle_page(photo: str | None, style: str, round_trip: bool, request: gr.Request,
+                 progress=gr.Progress(track_tqdm=True)):
+    """The page's Restyle: before/after, a PNG named after the style, a word on the size and,
+    for a round trip, x, G(x) and F(G(x)) with the cycle error."""
     lang = language(request)
     if photo is None:
         raise refuse(say("no_photo", lang))
+    inverse = catalog.MODELS[style].inverse if style in catalog.MODELS else None
     try:
         styler = load(style, lang, progress)
         before = load_image(photo, MAX_SIDE)
         original = image_size(photo)
         after = styler.stylize(before)
+        back = load(inverse, lang, progress).stylize(after) if round_trip and inverse else None
     except SynthError as e:
         raise person_error(e, lang) from e
     path = FILES.path(style, ".png")
@@ -241,7 +263,21 @@ def restyle_page(photo: str | None, style: str, request: gr.Request, progress=gr
     w, h = after.size
     note = (say("reduced", lang, w=w, h=h, ow=original[0], oh=original[1], side=MAX_SIDE)
             if (w, h) != original else say("full_size", lang, w=w, h=h))
-    return (before, after), str(path), note
+    if back is None:
+        return (before, after), str(path), note, gr.Gallery(visible=False), ""
+    error = float(np.abs(np.asarray(before, np.float32) - np.asarray(back, np.float32)).mean() / 127.5)
+    captions = SAY["cycle_captions"][lang == "ko"]
+    cycle = gr.Gallery(list(zip((before, after, back), captions)), visible=True)
+    return (before, after), str(path), note, cycle, say("cycle_error", lang, error=error,
+                                                        there=messages.label(style, lang),
+                                                        back=messages.label(inverse, lang))
+
+
+def style_changed(style: str):
+    """The example photos that suit `style`, and the round trip where it has an inverse."""
+    has_inverse = style in catalog.MODELS and catalog.MODELS[style].inverse is not None
+    return [gr.Column(visible=name == style) for name in STYLE_NAMES] + [gr.Checkbox(visible=has_inverse,
+                                                                                       value=False)]
 
 
 # -- speech ------------------------------------------------------------------------------
@@ -490,8 +526,8 @@ def _about(lang: str) -> str:
         facts = about.facts(model)
         # A repo id breaks after its "/" only (not at its hyphens), its revision stays whole.
         repos = "<br>".join(
-            f'<a href="https://huggingface.co/{r.repo_id}/tree/{r.revision}">'
-            + "/<wbr>".join(f'<span class="synth-nowrap">{html.escape(part)}</span>' for part in r.repo_id.split("/"))
+            f'<a href="https://huggingface.co/{r.display}/tree/{r.revision}/{r.subfolder}">'
+            + "/<wbr>".join(f'<span class="synth-nowrap">{html.escape(part)}</span>' for part in r.display.split("/"))
             + f'</a> <span class="synth-nowrap">@&nbsp;<code>{r.revision[:10]}</code></span>'
             for r in model.repos.values())
         rows = [(t("weights"), repos), (t("licence"), html.escape(model.license))]
@@ -557,8 +593,13 @@ PAGE_WORDS = {lang: {
     "mel": TEXTS["mel"][i], "alignment": TEXTS["alignment"][i],
     "before": ("Your photo, before restyling", "변환 전 사진")[i], "after": ("Restyled photo", "변환된 사진")[i],
     "example_photo": ("Example photo: {}", "예시 사진: {}")[i],
-    "photos": {"astronaut": ("astronaut", "우주 비행사")[i], "chelsea": ("cat", "고양이")[i],
-               "coffee": ("cup of coffee", "커피 한 잔")[i]},
+    "photos": {stem: words[i] for stem, words in {
+        "astronaut": ("astronaut", "우주 비행사"), "chelsea": ("cat", "고양이"), "coffee": ("cup of coffee", "커피 한 잔"),
+        "horse": ("a horse", "말 한 마리"), "horses": ("horses in a pasture", "목초지의 말들"),
+        "zebra": ("a zebra", "얼룩말"), "apple": ("apples", "사과"), "orange": ("an orange", "오렌지"),
+        "citrus-slices": ("slices of citrus fruit", "감귤류 조각"), "landscape-lake": ("a lake at sunset", "해 질 녘 호수"),
+        "landscape-forest": ("a forest path", "숲길"), "landscape-mountains": ("a meadow below mountains", "산 아래 초원"),
+        "landscape-stream": ("a stream in a wood", "숲속 개울")}.items()},
     "gradio": {} if lang == "en" else {
         "Upload file": "파일 올리기", "Capture from camera": "카메라로 찍기", "Paste from clipboard": "클립보드에서 붙여 넣기",
         "Record audio": "녹음하기", "Fullscreen": "전체 화면", "Exit fullscreen mode": "전체 화면 끝내기",
@@ -594,7 +635,7 @@ JS = """() => {
     const [before, after] = document.querySelectorAll("#comparison img");
     set(before, "alt", words.before);
     set(after, "alt", words.after);
-    for (const button of document.querySelectorAll("#photo-examples button")) {
+    for (const button of document.querySelectorAll("[id^=photo-examples] button")) {
       const img = button.querySelector("img");
       const stem = img && decodeURIComponent(img.src.split("/").pop()).replace(/[.][^.]*$/, "");
       if (stem) set(button, "aria-label", words.example_photo.replace("{}", words.photos[stem] || stem));
@@ -619,14 +660,25 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                 style = gr.Dropdown(_choices("style", "en"), value="horse2zebra", label=I18N("style"),
                                     elem_id="style")
                 restyle = gr.Button(I18N("restyle"), variant="primary", elem_id="restyle")
-                gr.Examples(PHOTOS, inputs=[photo], label=I18N("examples"), elem_id="photo-examples")
+                round_trip = gr.Checkbox(label=I18N("round_trip"), elem_id="round-trip",
+                                         visible=catalog.MODELS["horse2zebra"].inverse is not None)
+                example_columns = []
+                for name in STYLE_NAMES:  # one row of examples per style, the selected one shown
+                    with gr.Column(visible=name == "horse2zebra", min_width=0) as column:
+                        gr.Examples(PHOTOS_BY_STYLE.get(name, PHOTOS), inputs=[photo], label=I18N("examples"),
+                                    elem_id=f"photo-examples-{name}")
+                    example_columns.append(column)
             with gr.Column():
                 comparison = gr.ImageSlider(label=I18N("compare"), type="pil", interactive=False,
                                             elem_id="comparison")
                 size_note = gr.Markdown(elem_id="size-note")
                 png_file = gr.File(label=I18N("png"), interactive=False, elem_id="png")
-        restyle.click(restyle_page, [photo, style], [comparison, png_file, size_note], api_name="restyle",
-                      api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="image")
+        cycle = gr.Gallery(label=I18N("cycle"), columns=3, visible=False, interactive=False, elem_id="cycle")
+        cycle_note = gr.Markdown(elem_id="cycle-note")
+        style.change(style_changed, style, [*example_columns, round_trip], api_visibility="private", queue=False)
+        restyle.click(restyle_page, [photo, style, round_trip], [comparison, png_file, size_note, cycle, cycle_note],
+                      api_name="restyle", api_visibility="private", concurrency_limit=CONCURRENCY,
+                      concurrency_id="image")
         api_image = gr.Image(visible=False, type="pil", format="png")
         gr.Button(visible=False).click(stylize, [photo, style], api_image, api_name="stylize",
                                        concurrency_limit=CONCURRENCY, concurrency_id="image")

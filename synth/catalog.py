@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from synth.errors import UnknownModel
+from synth.errors import ConfigError, UnknownModel
 
 # The files each loader reads, each name written here only: this module imports no
 # TensorFlow, so `synth download` and `synth models` know what to fetch before TensorFlow
@@ -13,13 +13,15 @@ CONFIG_YML, MODEL_H5 = "config.yml", "model.h5"                     # Tacotron2,
 PROCESSOR_JSON = "processor.json"                                    # TextProcessor
 NATIVE_CONFIG, NATIVE_WEIGHTS = "config.json", "model.safetensors"   # Generator, our format
 SAVED_MODEL, SAVED_VARIABLES = "saved_model.pb", "variables"         # Generator, Keras-2 SavedModel
+TORCH_WEIGHTS = "latest_net_G.pth"   # Generator, the CycleGAN authors' PyTorch state dict (converted on load)
 
 # What a loader needs: sets of file patterns (as in snapshot_download's allow_patterns), any
-# one of which is enough; a generator comes in either of two formats.
+# one of which is enough; a generator comes in any of three formats.
 FileSets = tuple[tuple[str, ...], ...]
+REPO_TYPES = ("model", "space", "dataset")
 CHECKPOINT_FILES: FileSets = ((CONFIG_YML, MODEL_H5),)
 PROCESSOR_FILES: FileSets = ((PROCESSOR_JSON,),)
-GENERATOR_FILES: FileSets = ((NATIVE_CONFIG, NATIVE_WEIGHTS), (SAVED_MODEL, f"{SAVED_VARIABLES}/*"))
+GENERATOR_FILES: FileSets = ((NATIVE_CONFIG, NATIVE_WEIGHTS), (SAVED_MODEL, f"{SAVED_VARIABLES}/*"), (TORCH_WEIGHTS,))
 # role -> what a repo in that role holds for us (a voice's text-to-mel repo also holds the
 # symbol table its TextProcessor reads).
 ROLE_FILES: dict[str, FileSets] = {
@@ -31,10 +33,26 @@ ROLE_FILES: dict[str, FileSets] = {
 
 @dataclasses.dataclass(frozen=True)
 class Repo:
-    """One Hub repository at a pinned revision (its role in a Model says which files we read)."""
+    """One Hub repository at a pinned revision (its role in a Model says which files we read).
+
+    `repo_type` is huggingface_hub's: "model", or "space" for weights a demo Space holds.
+    `subfolder`: where the model's files are, in a repo that holds several models (only the
+    files there are downloaded)."""
     repo_id: str
     revision: str
     size_mb: float
+    repo_type: str = "model"
+    subfolder: str = ""
+
+    def __post_init__(self):
+        if self.repo_type not in REPO_TYPES:
+            raise ConfigError(f"repo_type {self.repo_type!r}: expected one of {', '.join(REPO_TYPES)}",
+                              reason="bad_value", value=self.repo_type, choices=REPO_TYPES)
+
+    @property
+    def display(self) -> str:
+        """The repo as its Hub address says it: `org/name`, `spaces/org/name`."""
+        return f"{self.repo_type}s/{self.repo_id}" if self.repo_type != "model" else self.repo_id
 
 
 # A voice's text-to-mel family (its config's model_type): the name people see, and which of
@@ -56,6 +74,7 @@ class Model:
     sample_rate: int | None = None
     unavailable: str | None = None  # why it cannot be used yet; None when it can
     family: str = ""                # a voice's text-to-mel model_type (a key of FAMILIES)
+    inverse: str | None = None      # a style: the catalog style that maps its output back (a round trip)
 
     @property
     def available(self) -> bool:
@@ -89,6 +108,28 @@ MELGAN = {"en": ("tts-mb_melgan-ljspeech-en", "21641421f4de5d5c1406bacf20473b8ae
           "zh": ("tts-mb_melgan-baker-ch", "14292f026b09d55e84a7e1a26b1c21b9bc84cf57")}
 FASTSPEECH2 = ("FastSpeech2 predicts how long, how high and how loud each sound is, then makes "
                "every frame at once: fast, steady on long sentences, with pitch and energy controls.")
+
+
+# The CycleGAN authors' pretrained generators (junyanz/pytorch-CycleGAN-and-pix2pix, the paper's
+# ResNet-9), as a Space re-hosts their download script's result: one folder per style holding
+# the PyTorch latest_net_G.pth, which synth converts to its own format on first load.
+# The licence is the Space's README's (`license: bsd-2-clause`), which is that of the authors'
+# code (Copyright (c) 2017, Jun-Yan Zhu and Taesung Park); the authors state none for the
+# weights themselves. `license` stays an SPDX id (pages show it in any language); the
+# description says where it comes from.
+AUTHORS_SPACE = ("davidpiscasio/unpaired-img2img", "3ce13dcd9fafca8f086ff5a532cf2cc34431995e")
+AUTHORS_LICENSE = "BSD-2-Clause"
+AUTHORS_LICENSE_NOTE = ("Licence: BSD-2-Clause, as the Space that re-hosts the weights states it; that is the "
+                        "authors' code licence (Jun-Yan Zhu and Taesung Park, 2017), and they state none for "
+                        "the weights themselves.")
+
+
+def _authors_style(name, style, label_en, label_ko, description, inverse=None):
+    """One of the authors' styles: `style` is its name in their download script."""
+    return Model(name, "style", {"en": label_en, "ko": label_ko}, "",
+                 {"generator": Repo(*AUTHORS_SPACE, 45.5, repo_type="space", subfolder=f"checkpoints/{style}_pretrained")},
+                 AUTHORS_LICENSE, "The CycleGAN authors' ResNet-9 generator (PyTorch, converted on first load). "
+                 + description + " " + AUTHORS_LICENSE_NOTE, inverse=inverse)
 
 
 MODELS: dict[str, Model] = {m.name: m for m in [
@@ -129,7 +170,23 @@ MODELS: dict[str, Model] = {m.name: m for m in [
     Model("horse2zebra", "style", {"en": "Horse → zebra", "ko": "말 → 얼룩말"}, "",
           {"generator": Repo("keras-io/CycleGAN", "4196a07fe2b504e8cb126329a975e54b5fe45a5b", 47.2)},
           "CC0-1.0", "CycleGAN ResNet-9 generator from the keras.io example, trained on horse "
-                     "and zebra photos: paints zebra stripes on horses."),
+                     "and zebra photos: paints zebra stripes on horses.", inverse="zebra2horse"),
+    _authors_style("zebra2horse", "zebra2horse", "Zebra → horse", "얼룩말 → 말",
+                   "Turns zebras into horses. keras.io's horse2zebra was trained apart from it, so the "
+                   "round trip horse → zebra → horse joins two independent trainings.",
+                   inverse="horse2zebra"),
+    _authors_style("monet", "style_monet", "Photo → Monet", "사진 → 모네",
+                   "Paints a landscape photo the way Claude Monet might have (trained on his paintings "
+                   "and Flickr landscapes)."),
+    _authors_style("vangogh", "style_vangogh", "Photo → Van Gogh", "사진 → 반 고흐",
+                   "Paints a landscape photo in Vincent van Gogh's colours and brushwork (trained on his "
+                   "paintings and Flickr landscapes)."),
+    _authors_style("apple2orange", "apple2orange", "Apple → orange", "사과 → 오렌지",
+                   "Turns apples into oranges (ImageNet photos); orange2apple goes the other way.",
+                   inverse="orange2apple"),
+    _authors_style("orange2apple", "orange2apple", "Orange → apple", "오렌지 → 사과",
+                   "Turns oranges into apples (ImageNet photos); apple2orange goes the other way.",
+                   inverse="apple2orange"),
 ]}
 
 

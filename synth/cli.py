@@ -166,11 +166,7 @@ def _convert(args) -> int:
         raise UsageError(f"{source}: expected a PyTorch state dict (.pth, .pt) or its .safetensors copy")
     from synth.image.convert import convert
 
-    try:
-        generator = convert(source, args.output)
-    except ImportError as e:  # torch, for a .pth
-        print(f"synth convert: {e}", file=sys.stderr)
-        return 1
+    generator = convert(source, args.output)
     c = generator.config
     print(f"{args.output}: ResNet generator, {c.filters} filters, {c.n_blocks} blocks, from {source}; "
           f"use it with `synth stylize -m {args.output}`")
@@ -274,8 +270,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     convert = commands.add_parser("convert", help="a CycleGAN authors' PyTorch generator (latest_net_G.pth) "
                                   "-> a native generator folder", **defaults)
-    convert.add_argument("source", help="the ResnetGenerator state dict: .pth (needs torch: "
-                         'pip install "synth[convert]") or the same as .safetensors')
+    convert.add_argument("source", help="the ResnetGenerator state dict: .pth (read without torch; any "
+                         "PyTorch version's format) or the same as .safetensors")
     convert.add_argument("output", help="folder to write config.json + model.safetensors into")
     convert.set_defaults(run=_convert)
 

@@ -3,7 +3,10 @@
 A name is resolved once, by `files()`: a local directory is used as it is; a catalog name
 maps to its repos (one per role) at pinned commit SHAs; a Hub repo id uses the revision
 given. Files come through `huggingface_hub.snapshot_download` into the standard cache
-(HF_HOME, HF_HUB_OFFLINE and HF_TOKEN are honoured), limited to what the loader reads.
+(HF_HOME, HF_HUB_OFFLINE and HF_TOKEN are honoured), limited to what the loader reads (and,
+for a repo holding several models, to the model's subfolder). A repo may be a model repo or
+a Space. What synth makes from cached files (a converted PyTorch generator) is kept beside
+the cache, in `converted_dir`, never inside it.
 
 So that a classroom without network is not kept waiting:
 - a commit SHA whose files are all cached is used without asking the Hub (it cannot change);
@@ -38,6 +41,7 @@ VOICE_ROLES = ("text_to_mel", "vocoder")
 CONNECT_TIMEOUT = 3.0     # seconds to open a connection to the Hub before calling it unreachable
 READ_TIMEOUT = 10.0       # seconds for the Hub's answer to the first request
 UNREACHABLE_FOR = 300.0   # seconds during which a Hub that did not answer is not asked again
+CONVERTED = "synth-converted"  # folder in HF_HOME, beside hub/, for files synth derives from cached ones
 
 _REPO_ID = re.compile(r"^[\w.-]+/[\w.-]+$")
 _FULL_SHA = re.compile(r"^[0-9a-f]{40}$")
@@ -57,7 +61,8 @@ def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str
     """Role -> local directory for the model(s) `name_or_path` names, fetched if needed.
 
     A catalog name gives its repos by role ("text_to_mel" + "vocoder", or "generator"), or
-    only those in `roles`. A Hub repo id or a local directory is one model: it is keyed by
+    only those in `roles` (for a repo holding several models, the model's subfolder in its
+    snapshot). A Hub repo id or a local directory is one model: it is keyed by
     the one role asked for, else MODEL. `file_sets` is what the caller's loader reads (any
     one set is enough; default: what a repo in that role holds), so nothing else is
     downloaded. Downloads show huggingface_hub's tqdm bars (a UI follows them with
@@ -78,7 +83,7 @@ def files(name_or_path: str, revision: str | None = None, *, roles: Sequence[str
             warnings.warn(f"{name_or_path} @ '{revision}' is not pinned to a full commit SHA: its files "
                           "may change under you; pass revision=<40-hex commit>", stacklevel=2)
         sets = file_sets or catalog.ROLE_FILES.get(role, _ANY_MODEL)
-        return {role: _snapshot(name_or_path, name_or_path, revision, sets, local_files_only)}
+        return {role: _snapshot(name_or_path, catalog.Repo(name_or_path, revision, 0.0), sets, local_files_only)}
     raise UnknownModel(f"'{name_or_path}' is not a directory, a Hub repo id (org/name) or a model "
                        f"name; valid names: {', '.join(catalog.MODELS)}")
 
@@ -103,8 +108,24 @@ def download(name: str) -> list[Path]:
     return list(_catalog_files(catalog.get(name), None, None, False).values())
 
 
+def converted_dir(cached_file: Path) -> Path | None:
+    """Where synth keeps what it derives from `cached_file`, a file in a cached snapshot:
+    $HF_HOME/synth-converted/<repo folder>/<commit>/<path in the repo, less its suffix>/.
+    Beside the cache, not in it, so that huggingface_hub's own cache tools (scan, delete) meet
+    only their own layout; in HF_HOME, so that copying HF_HOME to other machines carries it
+    too. None for a file outside the cache (a local folder): there is no commit to key it by."""
+    try:
+        parts = Path(cached_file).relative_to(constants.HF_HUB_CACHE).parts
+    except ValueError:
+        return None
+    if len(parts) < 4 or parts[1] != "snapshots":
+        return None
+    repo_folder, _, commit, *path = parts
+    return Path(constants.HF_HOME) / CONVERTED / repo_folder / commit / Path(*path).with_suffix("")
+
+
 def _pins(model: catalog.Model) -> str:
-    return ", ".join(f"{r.repo_id} @ {r.revision}" for r in model.repos.values())
+    return ", ".join(f"{r.display} @ {r.revision}" for r in model.repos.values())
 
 
 def _one_role(name: str, roles: Sequence[str] | None) -> list[str]:
@@ -130,16 +151,16 @@ def _catalog_files(model: catalog.Model, roles: Sequence[str] | None, file_sets:
             raise UnknownModel(f"'{model.name}' is a {model.task} model, not a "
                                f"{'/'.join(sorted({m.task for m in others})) or role}; those are: "
                                f"{', '.join(m.name for m in others)}")
-    return {role: _snapshot(model.name, model.repos[role].repo_id, model.repos[role].revision,
-                            file_sets or catalog.ROLE_FILES[role], local_files_only)
+    return {role: _snapshot(model.name, model.repos[role], file_sets or catalog.ROLE_FILES[role], local_files_only)
             for role in roles}
 
 
-def _snapshot(name: str, repo_id: str, revision: str, file_sets: FileSets, local_files_only: bool) -> Path:
-    """The snapshot of `repo_id` @ `revision` holding one of `file_sets`: from the cache when it
-    is there and pinned, else from the Hub when allowed and reachable, else from the cache."""
-    cached = _cached(repo_id, revision, file_sets)
-    if cached is not None and _FULL_SHA.match(revision):
+def _snapshot(name: str, repo: catalog.Repo, file_sets: FileSets, local_files_only: bool) -> Path:
+    """The folder of `repo` (its snapshot, or the subfolder in it) holding one of `file_sets`:
+    from the cache when it is there and pinned, else from the Hub when allowed and reachable,
+    else from the cache."""
+    cached = _cached(repo, file_sets)
+    if cached is not None and _FULL_SHA.match(repo.revision):
         return cached
     if constants.HF_HUB_OFFLINE:
         reason, cause = "offline", None
@@ -148,17 +169,19 @@ def _snapshot(name: str, repo_id: str, revision: str, file_sets: FileSets, local
     elif _clock() < _unreachable_until:
         reason, cause = "unreachable", None
     else:
-        path, cause = _download(name, repo_id, revision, file_sets)
+        path, cause = _download(name, repo, file_sets)
         if path is not None:
             return path
         reason = "unreachable"
     if cached is not None:  # a branch or tag as it was last fetched
         return cached
-    raise _unavailable(name, repo_id, revision, reason, cause)
+    raise _unavailable(name, repo, reason, cause)
 
 
-def _patterns(file_sets: FileSets) -> list[str]:
-    return sorted({pattern for file_set in file_sets for pattern in file_set})
+def _patterns(repo: catalog.Repo, file_sets: FileSets) -> list[str]:
+    """allow_patterns for snapshot_download: the file sets' patterns, in the repo's subfolder."""
+    prefix = f"{repo.subfolder}/" if repo.subfolder else ""
+    return sorted({prefix + pattern for file_set in file_sets for pattern in file_set})
 
 
 def _complete(directory: Path, file_sets: FileSets) -> bool:
@@ -167,13 +190,14 @@ def _complete(directory: Path, file_sets: FileSets) -> bool:
                for file_set in file_sets)
 
 
-def _cached(repo_id: str, revision: str, file_sets: FileSets) -> Path | None:
-    """The cached snapshot, if it holds one of `file_sets` (never touches the network)."""
+def _cached(repo: catalog.Repo, file_sets: FileSets) -> Path | None:
+    """The cached folder, if it holds one of `file_sets` (never touches the network)."""
     try:
-        path = Path(huggingface_hub.snapshot_download(repo_id, revision=revision, local_files_only=True,
-                                                      allow_patterns=_patterns(file_sets)))
+        path = Path(huggingface_hub.snapshot_download(repo.repo_id, repo_type=repo.repo_type, revision=repo.revision,
+                                                      local_files_only=True, allow_patterns=_patterns(repo, file_sets)))
     except LocalEntryNotFoundError:  # also IncompleteSnapshotError: a listing shows files missing
         return None
+    path = path / repo.subfolder  # "": the snapshot itself
     return path if _complete(path, file_sets) else None
 
 
@@ -186,34 +210,35 @@ def _http():
     return getattr(hub_http, "httpx2", None) or hub_http.httpx
 
 
-def _download(name: str, repo_id: str, revision: str, file_sets: FileSets) -> tuple[Path | None, Exception | None]:
+def _download(name: str, repo: catalog.Repo, file_sets: FileSets) -> tuple[Path | None, Exception | None]:
     """Ask the Hub once, without retries (huggingface_hub would retry a dead connection for
     ~25 s), then download the files: (directory, None), or (None, why) when it did not answer."""
     global _unreachable_until
     http = _http()
     try:
-        huggingface_hub.HfApi().model_info(repo_id, revision=revision,
-                                           timeout=http.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT))
+        huggingface_hub.HfApi().repo_info(repo.repo_id, repo_type=repo.repo_type, revision=repo.revision,
+                                          timeout=http.Timeout(READ_TIMEOUT, connect=CONNECT_TIMEOUT))
     except (http.TransportError, HfHubHTTPError) as e:
         if isinstance(e, HfHubHTTPError) and _status(e) in _REFUSED:
-            raise _refused(name, repo_id, revision, e) from e
+            raise _refused(name, repo, e) from e
         _unreachable_until = _clock() + UNREACHABLE_FOR
         log.warning("the Hugging Face Hub (%s) cannot be reached (%s): models come from the local cache "
                     "for the next %d minutes", constants.ENDPOINT, _describe(e), UNREACHABLE_FOR // 60)
         return None, e
     try:
-        path = Path(huggingface_hub.snapshot_download(repo_id, revision=revision,
-                                                      allow_patterns=_patterns(file_sets)))
+        path = Path(huggingface_hub.snapshot_download(repo.repo_id, repo_type=repo.repo_type, revision=repo.revision,
+                                                      allow_patterns=_patterns(repo, file_sets)))
     except (OSError, http.TransportError) as e:  # HfHubHTTPError is an OSError
         if isinstance(e, HfHubHTTPError) and _status(e) in _REFUSED:
-            raise _refused(name, repo_id, revision, e) from e
+            raise _refused(name, repo, e) from e
         # the Hub answered the first request, so the connection broke or the Hub failed since
-        raise _unavailable(name, repo_id, revision, "incomplete", e) from e
+        raise _unavailable(name, repo, "incomplete", e) from e
+    path = path / repo.subfolder  # "": the snapshot itself
     if not _complete(path, file_sets):
         raise ModelUnavailable(
-            f"{_what(name, repo_id, revision)} does not hold the files its loader reads: "
+            f"{_what(name, repo)} does not hold the files its loader reads: "
             f"{' or '.join(' + '.join(s) for s in file_sets)}; check the repo id and revision",
-            model=name, repo=repo_id, revision=revision, reason="not_found")
+            model=name, repo=repo.repo_id, revision=repo.revision, reason="not_found")
     return path, None
 
 
@@ -222,8 +247,9 @@ def _status(error: HfHubHTTPError) -> int:
     return getattr(error.response, "status_code", None) or 500
 
 
-def _what(name: str, repo_id: str, revision: str) -> str:
-    return f"model '{name}' ({repo_id} @ {revision})" if name != repo_id else f"model {repo_id} @ {revision}"
+def _what(name: str, repo: catalog.Repo) -> str:
+    where = f"{repo.display} @ {repo.revision}" + (f", {repo.subfolder}/" if repo.subfolder else "")
+    return f"model '{name}' ({where})" if name != repo.repo_id else f"model {where}"
 
 
 def _describe(error: BaseException | None) -> str:
@@ -234,16 +260,15 @@ def _describe(error: BaseException | None) -> str:
     return f"{type(error).__name__}: {first_line}" if first_line else type(error).__name__
 
 
-def _refused(name: str, repo_id: str, revision: str, error: HfHubHTTPError) -> ModelUnavailable:
+def _refused(name: str, repo: catalog.Repo, error: HfHubHTTPError) -> ModelUnavailable:
     """404 -> not_found; 401/403 (private, gated, bad token; the Hub also answers 401 for a
     repo that does not exist when no token is sent) -> denied."""
-    return _unavailable(name, repo_id, revision, "not_found" if _status(error) == 404 else "denied", error)
+    return _unavailable(name, repo, "not_found" if _status(error) == 404 else "denied", error)
 
 
-def _unavailable(name: str, repo_id: str, revision: str, reason: str,
-                 cause: BaseException | None) -> ModelUnavailable:
+def _unavailable(name: str, repo: catalog.Repo, reason: str, cause: BaseException | None) -> ModelUnavailable:
     """The error for `reason`, worded for a terminal; the fields are there for a web page."""
-    what = _what(name, repo_id, revision)
+    what = _what(name, repo)
     if name in catalog.MODELS:
         fetch = f"run `synth download {name}` where there is network"
         again = f"run `synth download {name}` again"
@@ -264,4 +289,4 @@ def _unavailable(name: str, repo_id: str, revision: str, reason: str,
         "incomplete": f"the download of {what} stopped before the end ({_describe(cause)}): "
                       f"{again} to fetch the rest (the files that arrived are kept)",
     }
-    return ModelUnavailable(messages[reason], model=name, repo=repo_id, revision=revision, reason=reason)
+    return ModelUnavailable(messages[reason], model=name, repo=repo.repo_id, revision=repo.revision, reason=reason)

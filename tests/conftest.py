@@ -20,7 +20,8 @@ from hubcache import build_cache  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures"
 build_cache(HF_HOME / "hub", ["ljspeech-en", "kss-ko", "baker-zh", "ljspeech-en-fastspeech2", "kss-ko-fastspeech2",
-                              "baker-zh-fastspeech2", "horse2zebra"])
+                              "baker-zh-fastspeech2", "horse2zebra", "zebra2horse", "monet", "vangogh",
+                              "apple2orange", "orange2apple"])
 
 
 @pytest.fixture(autouse=True)

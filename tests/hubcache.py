@@ -1,6 +1,6 @@
-"""Build a real Hugging Face cache (models--org--name/{blobs,snapshots,refs}) from the tiny
-fixtures, under the catalog's real repo ids and pinned SHAs, so that tests exercise the
-same huggingface_hub code path as production."""
+"""Build a real Hugging Face cache (models--org--name/{blobs,snapshots,refs}, spaces--… for a
+Space) from the tiny fixtures, under the catalog's real repo ids, pinned SHAs and subfolders,
+so that tests exercise the same huggingface_hub code path as production."""
 import hashlib
 import os
 import shutil
@@ -77,18 +77,26 @@ def sources(name: str) -> dict[str, Path]:
                 "vocoder": FIXTURES / "tts_tiny_r2" / "mb_melgan"}
     if name == "horse2zebra":
         return {"generator": FIXTURES / "cyclegan_keras_tiny" / "savedmodel"}
+    generator = catalog.get(name).repos.get("generator")
+    if generator is not None and generator.repo_id == catalog.AUTHORS_SPACE[0]:
+        # the authors' styles: a tiny ResnetGenerator in the legacy (pre-zip) format of their files
+        made = Path(tempfile.mkdtemp(prefix="synth-authors-"))
+        shutil.copyfile(FIXTURES / "torch_resnet_tiny" / "latest_net_G_legacy.pth", made / catalog.TORCH_WEIGHTS)
+        return {"generator": made}
     raise KeyError(name)
 
 
-def add_repo(hub_cache: Path, repo_id: str, revision: str, source: Path) -> Path:
-    repo = hub_cache / ("models--" + repo_id.replace("/", "--"))
+def add_repo(hub_cache: Path, repo_id: str, revision: str, source: Path, repo_type: str = "model",
+             subfolder: str = "") -> Path:
+    """`source`'s files as a cached snapshot (under `subfolder` in it); the snapshot's path."""
+    repo = hub_cache / f"{repo_type}s--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / revision
     for file in sorted(p for p in source.rglob("*") if p.is_file()):
         digest = hashlib.sha256(file.read_bytes()).hexdigest()
         blob = repo / "blobs" / digest
         blob.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(file, blob)
-        link = snapshot / file.relative_to(source)
+        link = snapshot / subfolder / file.relative_to(source)
         link.parent.mkdir(parents=True, exist_ok=True)
         if not link.is_symlink():  # voices share a vocoder repo: add it once
             link.symlink_to(os.path.relpath(blob, link.parent))
@@ -101,4 +109,4 @@ def build_cache(hub_cache: Path, names: list[str]) -> None:
     for name in names:
         for role, source in sources(name).items():
             repo = catalog.get(name).repos[role]
-            add_repo(hub_cache, repo.repo_id, repo.revision, source)
+            add_repo(hub_cache, repo.repo_id, repo.revision, source, repo.repo_type, repo.subfolder)

@@ -191,7 +191,7 @@ def test_browser_image_and_speech(app_url):
         browser = _browser(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 1000})
         page.goto(app_url)
-        page.locator("#image-status").get_by_text("1 of 1 ready.").wait_for()
+        page.locator("#image-status").get_by_text("6 of 6 ready.").wait_for()
         page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "coffee.jpg"))
         page.locator("#photo img").wait_for()
         page.locator("#restyle").click()
@@ -262,6 +262,41 @@ def test_browser_fastspeech2_voice_with_its_controls(app_url):
         page.locator("#voice input").click()  # back to Tacotron2: the controls it lacks go away
         page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
         page.locator("#pitch").wait_for(state="hidden")
+        browser.close()
+
+
+@pytest.mark.slow
+def test_browser_style_examples_and_round_trip(app_url):
+    """Pick a style that has an inverse: its own example photos show; click one, restyle
+    with the round trip on, and see x, G(x), F(G(x)) with the cycle error."""
+    import json
+
+    from playwright.sync_api import sync_playwright
+
+    style = next(m for m in catalog.models("style") if m.inverse and m.name != "horse2zebra")
+    fitting = json.loads((ROOT / "assets" / "photos.json").read_text())[style.name]
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        page.locator("#image-status").get_by_text("ready").wait_for()
+        page.locator("#style input").click()
+        page.get_by_role("option", name=style.display("en"), exact=True).click()
+        examples = page.locator(f"#photo-examples-{style.name}")
+        examples.wait_for()
+        assert not page.locator("#photo-examples-horse2zebra").is_visible()
+        examples.locator("button").first.click()
+        page.locator("#photo img").wait_for()
+        assert Path(fitting[0]).stem in page.locator("#photo img").get_attribute("src")
+        page.locator("#round-trip input").check()
+        page.locator("#restyle").click()
+        page.locator("#cycle img").nth(2).wait_for(timeout=60000)
+        page.locator("#cycle-note").get_by_text("Mean absolute cycle error").wait_for()
+        note = page.locator("#cycle-note").inner_text()
+        error = float(re.search(r"F\(G\(x\)\)\|: ([0-9.]+)", note).group(1))
+        assert 0 < error < 2  # pixel values span -1 to 1
+        page.screenshot(path=ARTIFACTS / "image-round-trip.png", full_page=True)
         browser.close()
 
 
@@ -364,7 +399,7 @@ def test_app_without_network_or_models(tmp_path):
         browser = _browser(playwright)
         page = browser.new_page(viewport={"width": 1280, "height": 900})
         page.goto(url)
-        page.locator("#image-status").get_by_text("0 of 1 ready. The others download on first use.").wait_for()
+        page.locator("#image-status").get_by_text("0 of 6 ready. The others download on first use.").wait_for()
         page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
         page.locator("#photo img").wait_for()
         page.locator("#restyle").click()
@@ -378,7 +413,7 @@ def test_app_without_network_or_models(tmp_path):
         assert "(not downloaded, and the Hub cannot be reached)" in page.locator("#style input").input_value()
         build_cache(hf_home / "hub", ["horse2zebra"])  # someone copies the model in
         page.reload()
-        page.locator("#image-status").get_by_text("1 of 1 ready.").wait_for()
+        page.locator("#image-status").get_by_text("1 of 6 ready.").wait_for()
         page.locator("#photo input[type=file]").set_input_files(str(ROOT / "assets" / "astronaut.jpg"))
         page.locator("#restyle").click()
         page.locator("#comparison img").first.wait_for(timeout=60000)

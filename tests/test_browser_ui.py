@@ -36,10 +36,10 @@ ALLOWED_WORDS = {
 # Whole tokens: the files the page offers (kss-ko-20261126-071200.wav, shown also as its stem and
 # extension apart), commit SHAs, licences, and the catalog's names and Hub repo ids (whole, and
 # their owner and name apart: About lets a repo id break after its "/").
-REPO_IDS = {r.repo_id for m in catalog.models() for r in m.repos.values()}
+REPO_IDS = {r.display for m in catalog.models() for r in m.repos.values()}
 NAMES = {m.name for m in catalog.models()} | REPO_IDS | {part for r in REPO_IDS for part in r.split("/")}
 ALLOWED_TOKENS = re.compile("|".join([
-    r"[\w-]+-\d{8}-\d{6}(\.\w+)?", r"^\.(png|wav)$", r"\b[0-9a-f]{7,40}\b", r"Apache-2\.0", r"CC0-1\.0",
+    r"[\w-]+-\d{8}-\d{6}(\.\w+)?", r"^\.(png|wav)$", r"\b[0-9a-f]{7,40}\b", r"Apache-2\.0", r"CC0-1\.0", r"BSD-2-Clause",
     *(re.escape(name) for name in sorted(NAMES, key=len, reverse=True))]))
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 

@@ -1,8 +1,12 @@
 """`synth convert`: the CycleGAN authors' PyTorch ResnetGenerator into our native format, with the
-outputs torch gave (tests/fixtures/torch_resnet_tiny/README.md). torch is not a test dependency:
-the same state dict as .safetensors exercises the mapping; the .pth test runs where torch is."""
+outputs torch gave (tests/fixtures/torch_resnet_tiny/README.md), and the torch-free .pth reader
+it uses: both of torch's file formats, and its refusal of anything a state dict does not hold."""
+import io
+import pickle
+import struct
 import subprocess
 import sys
+import zipfile
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ from safetensors.numpy import load_file
 from synth import cli
 from synth.errors import CheckpointMismatch
 from synth.image import Generator, GeneratorConfig
+from synth.image import pth
 from synth.image.convert import convert_state_dict, read_state_dict
 
 FIXTURE = "torch_resnet_tiny"
@@ -60,33 +65,132 @@ def test_cli_converts_to_a_native_dir_that_stylize_loads(fixtures, tmp_path, cap
     assert_torch_outputs(Generator.from_pretrained(str(tmp_path / "style")), fixtures)
 
 
-def test_pth_file_converts_with_torch(state, fixtures, tmp_path):
-    pytest.importorskip("torch", reason="torch is not installed (pip install \"synth[convert]\"): the .pth "
-                        "reading path is untested here; the mapping is tested from the .safetensors copy")
-    from_pth = read_state_dict(fixtures / FIXTURE / "latest_net_G.pth")
-    assert sorted(from_pth) == sorted(state)
+def assert_same_arrays(read, state):
+    assert sorted(read) == sorted(state)
     for name, value in state.items():
-        np.testing.assert_array_equal(from_pth[name], value)
+        assert read[name].dtype == value.dtype
+        np.testing.assert_array_equal(read[name], value)
+
+
+# the zip torch.save writes since PyTorch 1.6, and the legacy stream before it (torch 2.13 wrote
+# both; the legacy one with _use_new_zipfile_serialization=False)
+@pytest.mark.parametrize("file", ["latest_net_G.pth", "latest_net_G_legacy.pth"])
+def test_pth_files_convert_without_torch(state, fixtures, tmp_path, file):
+    assert_same_arrays(read_state_dict(fixtures / FIXTURE / file), state)
     with pytest.raises(SystemExit) as exit:
-        cli.main(["convert", str(fixtures / FIXTURE / "latest_net_G.pth"), str(tmp_path / "style")])
+        cli.main(["convert", str(fixtures / FIXTURE / file), str(tmp_path / "style")])
     assert exit.value.code == 0
     assert_torch_outputs(Generator.from_pretrained(str(tmp_path / "style")), fixtures)
 
 
-def test_without_torch_the_message_says_what_to_install(fixtures, tmp_path, monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "torch", None)  # import torch -> ImportError
-    with pytest.raises(SystemExit) as exit:
-        cli.main(["convert", str(fixtures / FIXTURE / "latest_net_G.pth"), str(tmp_path / "style")])
-    assert exit.value.code == 1
-    err = capsys.readouterr().err
-    assert 'reading a PyTorch .pth file needs PyTorch: pip install "synth[convert]"' in err
-    assert not (tmp_path / "style").exists()
+class _Global:
+    """A global a test pickle names without importing it (torch is not installed here)."""
+
+    def __init__(self, module, name):
+        self.module, self.name = module, name
+
+    def __call__(self, *args):  # pickle's save_reduce wants a callable; never called
+        raise AssertionError
+
+
+class _TorchPickler(pickle._Pickler):
+    """Pickles a dict of arrays the way torch.save does: each array a `rebuild` of a storage."""
+
+    dispatch = dict(pickle._Pickler.dispatch)
+    dispatch[_Global] = lambda self, obj: self.write(pickle.GLOBAL + f"{obj.module}\n{obj.name}\n".encode())
+
+    def __init__(self, file, rebuild, storages):
+        super().__init__(file, protocol=2)
+        self.rebuild, self.storages = rebuild, storages
+
+    def persistent_id(self, obj):
+        return obj if isinstance(obj, tuple) and obj and obj[0] == "storage" else None
+
+    def reducer_override(self, obj):
+        if not isinstance(obj, np.ndarray):
+            return NotImplemented
+        key = str(len(self.storages))
+        self.storages[key] = obj
+        storage = ("storage", _Global("torch", "FloatStorage"), key, "cpu", obj.size, None)
+        stride = tuple(s // obj.itemsize for s in obj.strides)
+        extra = (False, {}) if self.rebuild == "_rebuild_tensor_v2" else ()
+        return _Global("torch._utils", self.rebuild), (storage, 0, obj.shape, stride, *extra)
+
+
+def legacy_pth(state, rebuild="_rebuild_tensor") -> bytes:
+    """A pre-zip torch.save file; `_rebuild_tensor` is what PyTorch before 0.4 named (the
+    CycleGAN authors' pretrained files were saved then)."""
+    out, storages = io.BytesIO(), {}
+    for header in (pth.LEGACY_MAGIC, pth.LEGACY_PROTOCOL, {"protocol_version": 1001, "little_endian": True}):
+        pickle.dump(header, out, protocol=2)
+    _TorchPickler(out, rebuild, storages).dump(dict(state))
+    pickle.dump(list(storages), out, protocol=2)
+    for array in storages.values():
+        out.write(struct.pack("<q", array.size) + np.ascontiguousarray(array, "<f4").tobytes())
+    return out.getvalue()
+
+
+def test_pytorch_before_0_4_legacy_file_reads(state, fixtures, tmp_path):
+    (tmp_path / "old.pth").write_bytes(legacy_pth(state))
+    assert_same_arrays(read_state_dict(tmp_path / "old.pth"), state)
+    assert_torch_outputs(convert_state_dict(read_state_dict(tmp_path / "old.pth")), fixtures)
+
+
+def _zip_with_pickle(fixtures, tmp_path, data: bytes):
+    """The zip fixture with its data.pkl replaced."""
+    path = tmp_path / "tampered.pth"
+    with zipfile.ZipFile(fixtures / FIXTURE / "latest_net_G.pth") as source, zipfile.ZipFile(path, "w") as target:
+        for item in source.infolist():
+            target.writestr(item, data if item.filename.endswith("/data.pkl") else source.read(item))
+    return path
+
+
+def _legacy_with_magic(tmp_path, data: bytes):
+    (tmp_path / "tampered.pth").write_bytes(data)
+    return tmp_path / "tampered.pth"
+
+
+@pytest.mark.parametrize("container", [_zip_with_pickle, _legacy_with_magic])
+@pytest.mark.parametrize("module, name", [("os", "system"), ("builtins", "eval"), ("torch.nn.modules.conv", "Conv2d")])
+def test_a_pickle_naming_anything_else_is_refused_unrun(fixtures, tmp_path, container, module, name):
+    marker = tmp_path / "ran"
+    code = f"open({str(marker)!r}, 'w')" if name == "eval" else f"touch {marker}"
+    data = f"c{module}\n{name}\n(S{code!r}\ntR.".encode()  # protocol 0: module.name(code)
+    path = container(fixtures, tmp_path, data) if container is _zip_with_pickle else container(tmp_path, data)
+    with pytest.raises(CheckpointMismatch, match=f"asks for {module}.{name}, which is no part of a state dict") as error:
+        read_state_dict(path)
+    assert error.value.reason == "refused_class" and error.value.details["value"] == f"{module}.{name}"
+    assert "collections.OrderedDict" in error.value.details["choices"]
+    assert not marker.exists()
+
+
+def test_a_tensor_reaching_past_its_storage_is_refused(state, tmp_path):
+    data = legacy_pth({"model.1.weight": state["model.1.weight"]})
+    # the storage's length as the pickle and the stream both give it: 588 elements -> 10
+    data = data.replace(pickle.dumps(588, protocol=2)[2:-1], pickle.dumps(10, protocol=2)[2:-1], 1)
+    data = data.replace(struct.pack("<q", 588), struct.pack("<q", 10), 1)
+    data = data[:data.rindex(struct.pack("<q", 10)) + 8 + 40]
+    (tmp_path / "short.pth").write_bytes(data)
+    with pytest.raises(CheckpointMismatch, match=r"shape \(4, 3, 7, 7\) reaches past the end of storage 0 \(10 elements\)"):
+        read_state_dict(tmp_path / "short.pth")
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"not a checkpoint", "is not a readable PyTorch state dict"),
+    (pickle.dumps({"a": 1}, protocol=2), "neither a PyTorch zip checkpoint nor a legacy one"),
+    (b"", "is not a readable PyTorch state dict: EOFError"),
+])
+def test_other_files_are_not_state_dicts(tmp_path, data, message):
+    (tmp_path / "x.pth").write_bytes(data)
+    with pytest.raises(CheckpointMismatch, match=message):
+        read_state_dict(tmp_path / "x.pth")
 
 
 def test_torch_is_never_imported_at_run_time(fixtures):
     code = ("import sys\nfrom synth import cli\nfrom synth.image import Generator, Styler\n"
             "import synth.image.convert, synth.image.train\n"
             f"Generator.from_pretrained({str(fixtures / FIXTURE.replace('torch_resnet', 'unet_tutorial'))!r})\n"
+            f"synth.image.convert.read_state_dict({str(fixtures / FIXTURE / 'latest_net_G_legacy.pth')!r})\n"
             "print('torch' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert result.stdout.strip() == "False", result.stderr

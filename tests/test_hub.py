@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, free_port
-from fakehub import SHA, FakeHub
+from fakehub import SHA, FakeHub, _FakeHubHandler
 from hubcache import add_repo
 from huggingface_hub import constants
 from PIL import Image
@@ -30,12 +30,15 @@ VOCODER = FIXTURES / "tts_tiny" / "mb_melgan"
 def test_catalog_names_and_pins():
     assert list(catalog.MODELS) == ["ljspeech-en", "kss-ko", "thorsten-de", "synpaflex-fr", "baker-zh",
                                     "ljspeech-en-fastspeech2", "kss-ko-fastspeech2", "baker-zh-fastspeech2",
-                                    "horse2zebra"]
+                                    "horse2zebra", "zebra2horse", "monet", "vangogh", "apple2orange", "orange2apple"]
     for model in catalog.models():
         assert model.label["en"] and model.label["ko"] and model.license and model.description
         assert set(model.repos) <= set(catalog.ROLE_FILES)
         for repo in model.repos.values():
             assert len(repo.revision) == 40 and int(repo.revision, 16) >= 0
+            assert repo.repo_type in catalog.REPO_TYPES
+        if model.inverse is not None:  # a round trip: each undoes the other
+            assert model.task == "style" and catalog.get(model.inverse).inverse == model.name
     assert all(m.available for m in catalog.models())
 
 
@@ -129,6 +132,7 @@ def test_cli_models_shows_cache_state():
     assert set(rows) == set(catalog.MODELS)
     assert " yes " in rows["ljspeech-en"] and " yes " in rows["horse2zebra"]
     assert " no " in rows["thorsten-de"] and " yes " in rows["baker-zh"]
+    assert " yes " in rows["monet"] and "Photo → Monet" in rows["monet"] and " 46 MB " in rows["vangogh"]
 
 
 def test_cli_download_all_offline_reports_failures():
@@ -136,6 +140,7 @@ def test_cli_download_all_offline_reports_failures():
     assert result.returncode == 1
     assert "ljspeech-en: ok" in result.stdout and "horse2zebra: ok" in result.stdout
     assert "kss-ko: ok" in result.stdout
+    assert "monet: ok" in result.stdout and "spaces--davidpiscasio--unpaired-img2img" in result.stdout
     assert "thorsten-de: FAILED" in result.stderr and "synth download thorsten-de" in result.stderr
     assert "Traceback" not in result.stderr
 
@@ -168,6 +173,7 @@ def online(monkeypatch, tmp_path):
         monkeypatch.setattr(constants, "HUGGINGFACE_CO_URL_TEMPLATE",
                             endpoint + "/{repo_id}/resolve/{revision}/{filename}")
         monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+        monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # where converted generators are kept
         monkeypatch.setattr(hub, "_unreachable_until", 0.0)
         return tmp_path / "hub"
     return point_at
@@ -181,6 +187,59 @@ def fake_hub(online):
     yield server
     server.shutdown()
     server.server_close()
+
+
+class _SpaceHandler(_FakeHubHandler):
+    """A Space's addresses (/api/spaces/..., /spaces/.../resolve/...), served as a model repo's."""
+
+    def _answer(self, with_body: bool) -> None:
+        self.server.asked.append(self.path)
+        self.path = self.path.replace("/api/spaces/", "/api/models/", 1)
+        self.path = self.path.removeprefix("/spaces")
+        super()._answer(with_body)
+
+
+@pytest.fixture
+def space_hub(online):
+    server = FakeHub()
+    server.RequestHandlerClass = _SpaceHandler
+    server.asked = []  # the paths as requested, before they are served
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    online(server.url)
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_style_in_a_space_downloads_only_its_own_file(space_hub, tmp_path):
+    space = tmp_path / "space"  # several styles' folders and the Space's app, as there
+    for style in ("style_monet", "style_vangogh", "horse2zebra"):
+        (space / "checkpoints" / f"{style}_pretrained").mkdir(parents=True)
+        shutil.copyfile(FIXTURES / "torch_resnet_tiny" / "latest_net_G_legacy.pth",
+                        space / "checkpoints" / f"{style}_pretrained" / "latest_net_G.pth")
+    (space / "app.py").write_text("import gradio\n")
+    repo = catalog.get("monet").repos["generator"]
+    space_hub.add(repo.repo_id, space, repo.revision)
+    assert not hub.is_cached("monet")
+    (directory,) = hub.download("monet")
+    assert space_hub.fetched() == {"checkpoints/style_monet_pretrained/latest_net_G.pth"}
+    assert all(path.startswith(("/api/spaces/davidpiscasio/", "/spaces/davidpiscasio/")) for path in space_hub.asked)
+    assert directory.parts[-5:] == ("spaces--davidpiscasio--unpaired-img2img", "snapshots", repo.revision,
+                                    "checkpoints", "style_monet_pretrained")
+    assert hub.is_cached("monet") and not hub.is_cached("vangogh")
+    space_hub.requests.clear()
+    assert Styler.from_pretrained("monet").stylize(Image.new("RGB", (40, 32))).size == (40, 32)
+    assert space_hub.requests == []  # pinned and cached: nothing to ask
+
+
+def test_a_missing_style_names_its_space_and_folder(monkeypatch, tmp_path):
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(ModelUnavailable) as error:
+        hub.download("monet")
+    assert ("model 'monet' (spaces/davidpiscasio/unpaired-img2img @ 3ce13dcd9fafca8f086ff5a532cf2cc34431995e, "
+            "checkpoints/style_monet_pretrained/) is not in the local cache") in str(error.value)
+    assert "synth download monet" in str(error.value)
+    assert (error.value.reason, error.value.repo) == ("offline", "davidpiscasio/unpaired-img2img")
 
 
 def _with_extra_files(source: Path, target: Path) -> Path:

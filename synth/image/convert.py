@@ -5,12 +5,11 @@ nn.Sequential, `model`: convs at `model.K.weight`/`.bias`, residual blocks at
 `model.K.conv_block.J.*`, InstanceNorm2d without affine (epsilon 1e-5), a bias on every
 conv, stride-2 convs padded one pixel on each side (`stride_padding="torch"` in our
 config). Files saved by PyTorch before 0.4 also hold the norms' running_mean/running_var,
-which instance norm never used: they are ignored. Only `read_state_dict` on a .pth needs
-torch (the `convert` extra); `convert_state_dict` takes plain arrays.
+which instance norm never used: they are ignored. A .pth is read without torch
+(synth/image/pth.py); `convert_state_dict` takes plain arrays.
 """
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 
 import numpy as np
@@ -19,31 +18,20 @@ from safetensors.numpy import load_file
 
 from synth.errors import CheckpointMismatch
 from synth.image.generator import Generator, GeneratorConfig
+from synth.image.pth import load_state_dict
 
 IGNORED = ("running_mean", "running_var", "num_batches_tracked")
-INSTALL = 'pip install "synth[convert]"'
 
 
 def read_state_dict(path) -> dict[str, np.ndarray]:
-    """A .pth (torch.load, weights only: no code in the file runs) or .safetensors state dict -> arrays."""
+    """A .pth (any other suffix is taken for one too) or .safetensors state dict -> arrays."""
     path = Path(path)
-    if path.suffix == ".safetensors":
-        try:
-            return load_file(str(path))
-        except (OSError, SafetensorError) as e:
-            raise CheckpointMismatch(f"{path} is not a readable safetensors file: {e}") from e
+    if path.suffix != ".safetensors":
+        return load_state_dict(path)
     try:
-        import torch
-    except ImportError as e:
-        raise ImportError(f"reading a PyTorch .pth file needs PyTorch: {INSTALL}") from e
-    try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, OSError, EOFError) as e:
-        raise CheckpointMismatch(f"{path} is not a PyTorch state dict that loads with weights_only=True "
-                                 f"(a pickled whole model is not taken): {e}") from e
-    if not isinstance(state, dict):
-        raise CheckpointMismatch(f"{path} holds a {type(state).__name__}, not a state dict")
-    return {name: value.detach().cpu().numpy() for name, value in state.items() if isinstance(value, torch.Tensor)}
+        return load_file(str(path))
+    except (OSError, SafetensorError) as e:
+        raise CheckpointMismatch(f"{path} is not a readable safetensors file: {e}") from e
 
 
 def _position(key: str) -> tuple[int, ...]:

@@ -1,16 +1,21 @@
-"""Generator weights from disk: our native format, a Keras-2 SavedModel or a Keras full-model .h5.
+"""Generator weights from disk: our native format, a Keras-2 SavedModel, a Keras full-model .h5,
+or the CycleGAN authors' PyTorch `latest_net_G.pth`.
 
 Native format: `config.json` (the family's config, plus `"architecture"`: a key of
 ARCHITECTURES; a file without it is a ResNet, as before U-Nets) + `model.safetensors`
 (weights by name). Keras files are recognised by their weights: their order, attribute names
 and shapes must fit one family's layout exactly (`from_keras_weights`), else a SavedModel
-runs through its serving signature and an .h5 is refused.
+runs through its serving signature and an .h5 is refused. A .pth is converted without torch
+(synth/image/convert.py) and, when it comes from the Hugging Face cache, kept converted
+beside it (`hub.converted_dir`), so that only the first load reads the PyTorch file.
 """
 from __future__ import annotations
 
 import dataclasses
 import json
 import logging
+import os
+import shutil
 from pathlib import Path
 
 import h5py
@@ -19,7 +24,7 @@ from safetensors import SafetensorError
 from safetensors.numpy import load_file, save_file
 
 from synth import hub
-from synth.catalog import GENERATOR_FILES, NATIVE_CONFIG, NATIVE_WEIGHTS, SAVED_MODEL, SAVED_VARIABLES
+from synth.catalog import GENERATOR_FILES, NATIVE_CONFIG, NATIVE_WEIGHTS, SAVED_MODEL, SAVED_VARIABLES, TORCH_WEIGHTS
 from synth.device import tf
 from synth.errors import CheckpointMismatch, ConfigError
 from synth.image.generator import Generator
@@ -39,6 +44,10 @@ def save_native(generator: GeneratorBase, directory) -> None:
     config = {"architecture": generator.architecture, **dataclasses.asdict(generator.config)}
     (directory / NATIVE_CONFIG).write_text(json.dumps(config, indent=1))
     save_file(generator.get_weights(), str(directory / NATIVE_WEIGHTS))
+
+
+def _has_native(directory: Path) -> bool:
+    return (directory / NATIVE_CONFIG).is_file() and (directory / NATIVE_WEIGHTS).is_file()
 
 
 def load_native(directory: Path) -> GeneratorBase:
@@ -139,20 +148,57 @@ def _load_h5(path: Path) -> GeneratorBase:
     return generator
 
 
+def load_torch(path: Path) -> GeneratorBase:
+    """The authors' ResnetGenerator from a .pth, converted once: from the Hugging Face cache it is
+    kept converted beside the cache (rebuilt if that copy is gone); from elsewhere it is
+    converted at each load (`synth convert` keeps it)."""
+    from synth.image.convert import convert_state_dict, read_state_dict
+
+    converted = hub.converted_dir(path)
+    if converted is not None and _has_native(converted):
+        return load_native(converted)
+    generator = convert_state_dict(read_state_dict(path))
+    if converted is None:
+        log.info("%s converted in memory; `synth convert` keeps it converted", path)
+    else:
+        _keep(generator, converted)
+    return generator
+
+
+def _keep(generator: GeneratorBase, directory: Path) -> None:
+    """Save `generator` to `directory` whole or not at all (written aside, then renamed), so a
+    half-written copy is never read. A folder that cannot be written (a read-only HF_HOME)
+    only means converting again next time."""
+    partial = directory.with_name(f"{directory.name}.partial-{os.getpid()}")
+    try:
+        if directory.exists():  # without both files: left by hand, or by a disk that filled up
+            shutil.rmtree(directory)
+        save_native(generator, partial)
+        partial.rename(directory)
+    except OSError as e:
+        shutil.rmtree(partial, ignore_errors=True)
+        if not _has_native(directory):  # else another process has just kept the same
+            log.warning("cannot keep the converted generator in %s (%s): it is converted again at each load",
+                        directory, e)
+
+
 def load_generator(path_or_repo_id: str, revision: str | None = None):
     """Native dir; Keras SavedModel (a recognised family: native port, any size; else its
-    fixed-size signature); a Keras .h5 file, or a directory holding one."""
+    fixed-size signature); a Keras .h5 file, or a directory holding one; a directory holding
+    the authors' latest_net_G.pth."""
     if Path(path_or_repo_id).suffix == ".h5" and Path(path_or_repo_id).is_file():
         return _load_h5(Path(path_or_repo_id))
     directory = hub.files(path_or_repo_id, revision, roles=("generator",), file_sets=GENERATOR_FILES)["generator"]
-    if (directory / NATIVE_CONFIG).is_file() and (directory / NATIVE_WEIGHTS).is_file():
+    if _has_native(directory):
         return load_native(directory)
+    if (directory / TORCH_WEIGHTS).is_file():
+        return load_torch(directory / TORCH_WEIGHTS)
     h5_files = sorted(directory.glob(KERAS_H5))
     if not (directory / SAVED_MODEL).is_file():
         if len(h5_files) == 1:
             return _load_h5(h5_files[0])
         raise ConfigError(f"{directory} holds neither {NATIVE_CONFIG} + {NATIVE_WEIGHTS}, a SavedModel "
-                          f"({SAVED_MODEL} + {SAVED_VARIABLES}/) nor one Keras .h5 file"
+                          f"({SAVED_MODEL} + {SAVED_VARIABLES}/), {TORCH_WEIGHTS} nor one Keras .h5 file"
                           + (f" (it holds {len(h5_files)}: {', '.join(p.name for p in h5_files)})" if h5_files else ""))
     # TensorFlow names the checkpoint inside the variables folder "variables" too
     generator = recognise(saved_model_weights(str(directory / SAVED_VARIABLES / "variables")))
