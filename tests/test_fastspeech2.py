@@ -2,7 +2,6 @@
 checkpoint layouts, the speed / pitch / energy controls, and the catalog voices."""
 import json
 import re
-import shutil
 
 import h5py
 import numpy as np
@@ -13,7 +12,6 @@ from synth.errors import CheckpointMismatch, OptionError
 from synth.speech import FastSpeech2, SpeechOptions, Tacotron2, Voice, registry
 from synth.speech.config import FastSpeech2Config, build
 
-from hubcache import write_keras_h5
 
 RATIOS = {"ratio_1": (1.0, 1.0, 1.0), "ratio_s08_p12_e09": (0.8, 1.2, 0.9)}
 

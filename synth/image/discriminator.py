@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 
-from synth.device import tf
 from synth.errors import ConfigError
 from synth.image.network import Layout, conv, instance_norm, leaky_relu, pad
 

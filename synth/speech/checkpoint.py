@@ -14,6 +14,7 @@ import numpy as np
 from synth import hub
 from synth.catalog import CHECKPOINT_FILES, MODEL_H5
 from synth.errors import CheckpointMismatch
+from synth.speech.config import build, read_config
 
 # A layout is the model's view of its checkpoint: groups in order, each a list of
 # (weight name, shape) in order. Models build it from their config.
@@ -56,6 +57,22 @@ def read_h5_weights(path: str | Path, layout: Layout) -> dict[str, np.ndarray]:
                         f"shape {tuple(shape)} for '{name}', found {value.shape}")
                 arrays[name] = value
     return arrays
+
+
+class TensorflowTTSModel:
+    """A model read the way tensorflow-tts saved it: `config.yml` with `<MODEL_TYPE>_params`
+    (filling CONFIG) and `model.h5` in `weight_layout()` order."""
+    MODEL_TYPE: str
+    CONFIG: type
+
+    @classmethod
+    def from_config(cls, model_dir: str | Path):
+        _, params, _ = read_config(model_dir, (cls.MODEL_TYPE,))
+        return cls(build(cls.CONFIG, params, f"{model_dir}/config.yml"))
+
+    @classmethod
+    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None):
+        return load_pretrained(cls, path_or_repo_id, revision)
 
 
 def load_pretrained(model_class, path_or_repo_id: str, revision: str | None = None):

@@ -44,6 +44,17 @@ def build(cls, params: dict, source: str):
     return cls(**{k: v for k, v in params.items() if k in fields})
 
 
+def _check_voice(config) -> None:
+    """The vocabulary of the config's dataset (a config names the dataset, not the size;
+    LJSpeech's may be given), and one speaker."""
+    if config.vocab_size is None or config.dataset != "ljspeech":
+        if config.dataset not in DATASET_VOCAB:
+            raise ConfigError(f"unknown dataset '{config.dataset}'; expected one of {sorted(DATASET_VOCAB)}")
+        object.__setattr__(config, "vocab_size", DATASET_VOCAB[config.dataset])
+    if config.n_speakers != 1:
+        raise ConfigError(f"n_speakers={config.n_speakers}: only single-speaker voices (n_speakers 1) are supported")
+
+
 @dataclasses.dataclass(frozen=True)
 class Tacotron2Config:
     n_mels: int
@@ -73,14 +84,7 @@ class Tacotron2Config:
     layer_norm_eps: float = 1e-6
 
     def __post_init__(self):
-        if self.vocab_size is None or self.dataset != "ljspeech":
-            if self.dataset not in DATASET_VOCAB:
-                raise ConfigError(f"unknown dataset '{self.dataset}'; "
-                                  f"expected one of {sorted(DATASET_VOCAB)}")
-            object.__setattr__(self, "vocab_size", DATASET_VOCAB[self.dataset])
-        if self.n_speakers != 1:
-            raise ConfigError(f"n_speakers={self.n_speakers}: only single-speaker voices "
-                              "(n_speakers 1) are supported")
+        _check_voice(self)
         if self.attention_type != "lsa":
             raise ConfigError(f"attention_type '{self.attention_type}' is not supported; "
                               "expected 'lsa'")
@@ -159,11 +163,4 @@ class FastSpeech2Config:
     postnet_conv_kernel_sizes: int = 5
 
     def __post_init__(self):
-        if self.vocab_size is None or self.dataset != "ljspeech":
-            if self.dataset not in DATASET_VOCAB:
-                raise ConfigError(f"unknown dataset '{self.dataset}'; "
-                                  f"expected one of {sorted(DATASET_VOCAB)}")
-            object.__setattr__(self, "vocab_size", DATASET_VOCAB[self.dataset])
-        if self.n_speakers != 1:
-            raise ConfigError(f"n_speakers={self.n_speakers}: only single-speaker voices "
-                              "(n_speakers 1) are supported")
+        _check_voice(self)

@@ -13,14 +13,13 @@ it is fast, cannot lose its place, and lets a caller change speed, pitch and ene
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 
 from synth.device import tf
 from synth.errors import OptionError, TextError
-from synth.speech.checkpoint import Layout, load_pretrained
-from synth.speech.config import FastSpeech2Config, build, read_config
+from synth.speech.checkpoint import Layout, TensorflowTTSModel
+from synth.speech.config import FastSpeech2Config
 from synth.speech.layers import activation, batch_norm, conv1d, dense, layer_norm
 from synth.speech.mel import MelOutput, SpeechOptions, as_batch
 
@@ -69,9 +68,10 @@ def _block_layout(prefix: str, hidden: int, heads: int, head_size: int, inner: i
             (prefix + "output/LayerNorm/gamma", (hidden,)), (prefix + "output/LayerNorm/beta", (hidden,))]
 
 
-class FastSpeech2:
+class FastSpeech2(TensorflowTTSModel):
     """Text ids -> mel spectrogram in one pass. Build from a config, then load."""
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
+    MODEL_TYPE, CONFIG = "fastspeech2", FastSpeech2Config
     CONTROLS = ("speed", "pitch", "energy")
     BATCH_SIZE = 1  # one sentence already fills the CPU (batches gain 5 %), and a batch's
                     # self-attention takes batch x frames² memory: 144 MB for 8 x 1500 frames
@@ -147,15 +147,6 @@ class FastSpeech2:
             w[name] = longer
         self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
                    for name, value in w.items()}
-
-    @classmethod
-    def from_config(cls, model_dir: str | Path) -> "FastSpeech2":
-        _, params, _ = read_config(model_dir, ("fastspeech2",))
-        return cls(build(FastSpeech2Config, params, f"{model_dir}/config.yml"))
-
-    @classmethod
-    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "FastSpeech2":
-        return load_pretrained(cls, path_or_repo_id, revision)
 
     # -- inference --------------------------------------------------------------------
     def infer(self, ids, lengths=None, speed_ratio=1.0, f0_ratio=1.0, energy_ratio=1.0,

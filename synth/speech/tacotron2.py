@@ -10,14 +10,13 @@ batch gives what it gives alone, and each item stops on its own stop token.
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 
 from synth.device import tf
 from synth.errors import TextError
-from synth.speech.checkpoint import Layout, load_pretrained
-from synth.speech.config import Tacotron2Config, build, read_config
+from synth.speech.checkpoint import Layout, TensorflowTTSModel
+from synth.speech.config import Tacotron2Config
 from synth.speech.layers import activation, batch_norm, conv1d, layer_norm
 from synth.speech.mel import MelOutput, SpeechOptions, as_batch, stretch
 
@@ -74,9 +73,10 @@ def _lstm_sequence(x, kernel, recurrent, bias):
     return tf.transpose(hs, [1, 0, 2])
 
 
-class Tacotron2:
+class Tacotron2(TensorflowTTSModel):
     """Text ids -> mel spectrogram. Build from a config, then `set_weights` or load."""
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
+    MODEL_TYPE, CONFIG = "tacotron2", Tacotron2Config
     CONTROLS = ("speed",)     # speed stretches the mel; no pitch or energy to scale
     BATCH_SIZE = 8            # sentences decoded together: a step reads all the LSTM weights
                               # whatever the batch, so 8 cost little more than 1
@@ -159,15 +159,6 @@ class Tacotron2:
             w.pop("decoder_cell/location_layer/kernel"))
         self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
                    for name, value in w.items()}
-
-    @classmethod
-    def from_config(cls, model_dir: str | Path) -> "Tacotron2":
-        _, params, _ = read_config(model_dir, ("tacotron2",))
-        return cls(build(Tacotron2Config, params, f"{model_dir}/config.yml"))
-
-    @classmethod
-    def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "Tacotron2":
-        return load_pretrained(cls, path_or_repo_id, revision)
 
     # -- inference --------------------------------------------------------------------
     def default_max_steps(self, length: int) -> int:
