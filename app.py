@@ -32,7 +32,7 @@ from synth.image import image_size, load_image  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
-from synth.speech.mel import ENERGY_RANGE, PITCH_RANGE  # noqa: E402
+from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
 
 log = logging.getLogger("synth.app")
 ASSETS = Path(__file__).parent / "assets"
@@ -162,9 +162,9 @@ SAY = {
                "문장 {sentences}개, {seconds:.1f}초, {rate:,} Hz."),
     "spoken_skipped": (" Skipped: {chars}.", " 건너뛴 글자: {chars}."),
     "text_cut": ("The file has {length:,} characters: the text box holds the first {kept:,} (this page reads at "
-                 "most {limit:,} at a time; `synth speak -f` reads any length).",
+                 "most {limit:,} at a time; the command synth speak -f reads any length).",
                  "파일이 {length:,}자여서 앞의 {kept:,}자만 문장 칸에 넣었습니다 (이 페이지는 한 번에 {limit:,}자까지 "
-                 "읽습니다. `synth speak -f`는 길이 제한 없이 읽습니다)."),
+                 "읽습니다. synth speak -f 명령은 길이 제한 없이 읽습니다)."),
     "train_need_photos": ("Upload photos of both kinds first (A and B).", "먼저 두 종류(A, B)의 사진을 올리세요."),
     "training": ("Step {step}: {elapsed:.0f} s so far. Cycle loss {cycle:.3f} (it falls as G and F learn to undo "
                  "each other).", "{step}단계, {elapsed:.0f}초 지남. 순환 손실 {cycle:.3f} (G와 F가 서로를 되돌리는 법을 "
@@ -295,7 +295,7 @@ def _results(speech: Speech, voice_name: str, voice, lang: str, audio_format: st
         info += say("spoken_skipped", lang, chars=" ".join(speech.skipped))
     axes = AXES[lang if figures.can_write(lang) else "en"]
     durations = [d for d in speech.durations if d is not None]
-    how = (figures.durations_figure(durations, axes["durations"]) if durations else
+    how = (figures.durations_figure(durations, speech.symbols, axes["durations"]) if durations else
            figures.alignment_figure([a for a in speech.alignments if a is not None], axes["alignment"]))
     return str(path), figures.mel_figure(speech.mel, voice.frame_ms, axes["mel"]), how, info
 
@@ -721,7 +721,9 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                            ).success(finish_speech, said, [player, audio_file, mel_plot, alignment_plot, speech_info],
                                      api_name="finish_speech", api_visibility="private")
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
-        gr.Button(visible=False).click(speak, [text, voice, speed, pitch, energy, audio_format],
+        # Scripts and agents may ask the library's whole speed range; the page's slider offers less.
+        api_speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.05, visible=False)
+        gr.Button(visible=False).click(speak, [text, voice, api_speed, pitch, energy, audio_format],
                                        [audio_file, mel_plot, alignment_plot, speech_info],
                                        api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
 

@@ -105,7 +105,7 @@ def test_streaming_delivers_the_first_sentence_before_the_rest_is_made(client, m
 @pytest.mark.parametrize("change, status, param, words", [
     (dict(voice="klingon"), 400, "voice", "voice 'klingon' is not one of: ljspeech-en, kss-ko"),
     (dict(response_format="aiff"), 400, "response_format", "is not one of: wav, flac, mp3, opus, pcm"),
-    (dict(speed=9.0), 400, "speed", "Choose a speed from 0.25 to 4.0"),
+    (dict(speed=9.0), 400, "speed", "Speed 9.0 is out of range: choose 0.25 to 4.0"),
     (dict(model="whisper-1"), 400, "model", "model 'whisper-1' is not one of: tts-1, tts-1-hd"),
     (dict(model="fastspeech2", voice="thorsten-de"), 400, "voice", "has no FastSpeech2 model"),
     (dict(input=""), 400, "input", "Type some text to speak"),
@@ -239,10 +239,12 @@ def test_mcp_lists_the_tools_with_typed_parameters(app_url):
 
 def test_mcp_speak_and_stylize_return_files(app_url):
     photo = "data:image/jpeg;base64," + base64.b64encode((ROOT / "assets" / "chelsea.jpg").read_bytes()).decode()
-    spoken, styled, bad = _mcp(app_url, [
+    spoken, styled, bad, fast = _mcp(app_url, [
         lambda s: s.call_tool("speak", {"text": TEXT, "voice": "ljspeech-en-fastspeech2"}),
         lambda s: s.call_tool("stylize", {"photo": photo, "style": "horse2zebra"}),
-        lambda s: s.call_tool("speak", {"text": TEXT, "voice": "klingon"})])
+        lambda s: s.call_tool("speak", {"text": TEXT, "voice": "klingon"}),
+        lambda s: s.call_tool("speak", {"text": TEXT, "voice": "ljspeech-en-fastspeech2", "speed": 3.0})])
+    assert not fast.isError, fast.content  # the tool takes the library's whole range, 0.25 to 4
     assert not spoken.isError
     url = next(part for part in str(spoken.content[0].text).split("'") if part.startswith("http") and ".wav" in part)
     with urllib.request.urlopen(url) as wav:
@@ -255,3 +257,12 @@ def test_mcp_speak_and_stylize_return_files(app_url):
         assert picture.size == (451, 300)
     assert bad.isError and "'klingon' is not one of" in bad.content[0].text
     assert np.isfinite(audio).all()
+
+
+@pytest.mark.parametrize("photo", ["/etc/hostname", "file:///etc/hostname", "../app.py", str(ROOT / "app.py")])
+def test_mcp_stylize_reads_no_server_file(app_url, photo):
+    """A path or file URL where a photo belongs is refused: nothing outside the app's own
+    temporary files is read."""
+    (result,) = _mcp(app_url, [lambda s: s.call_tool("stylize", {"photo": photo, "style": "horse2zebra"})])
+    assert result.isError
+    assert not any(c.type == "image" for c in result.content)

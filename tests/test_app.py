@@ -258,6 +258,10 @@ def test_browser_fastspeech2_voice_with_its_controls(app_url):
         assert "the text box holds the first" in _toasts(page)  # 1,600 characters, over the limit
         text = page.locator("#text textarea").input_value()
         assert 980 <= len(text) <= 1000 and text.startswith("A sentence to read.") and text.endswith("read.")
+        page.locator("input[type=file][accept*='.txt']").set_input_files(
+            files=[{"name": "latin1.txt", "mimeType": "text/plain", "buffer": "Café au lait.".encode("latin-1")}])
+        page.get_by_text("This file is not UTF-8 text").first.wait_for(timeout=30000)
+        assert page.locator("#text textarea").input_value() == text  # the text box keeps what it had
 
         page.locator("#voice input").click()  # back to Tacotron2: the controls it lacks go away
         page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()

@@ -199,6 +199,17 @@ def test_catalog_voices_load_from_the_cache_and_speak(name):
     pause = int(0.25 * voice.sample_rate)
     assert len(speech.audio) == sum(frames) * voice.vocoder.hop_size + pause
     assert speech.alignments == [None, None]
+    assert [len(s) for s in speech.symbols] == [len(d) for d in speech.durations]
+    assert all(s[-1] == "eos" for s in speech.symbols)  # what the model read, its end symbol included
+
+
+def test_the_durations_figure_names_the_symbols_of_short_sentences():
+    from synth.serving import figures
+
+    short = figures.durations_figure([np.array([3, 5, 2])], [["h", "@AY1", "eos"]])
+    assert [t.get_text() for t in short.axes[0].get_xticklabels()] == ["h", "AY1", "eos"]
+    long = figures.durations_figure([np.ones(60, int)], [["a"] * 60])
+    assert "a" not in {t.get_text() for t in long.axes[0].get_xticklabels()}  # too many: positions
 
 
 def test_catalog_controls_agree_with_the_model_classes():

@@ -71,17 +71,26 @@ def alignment_figure(alignments: list[np.ndarray],
     return figure
 
 
-def durations_figure(durations: list[np.ndarray],
+SYMBOL_TICKS = 40  # symbols named under the bars when the panels hold at most this many
+
+
+def durations_figure(durations: list[np.ndarray], symbols: list[list[str]] | None = None,
                      labels: tuple[str, str] = ("input symbol", "frames")) -> Figure:
     """How many mel frames each input symbol lasts, as FastSpeech2 predicted: one panel per
-    sentence (the first four), the same layout as the attention figure it stands in for."""
+    sentence (the first four), the same layout as the attention figure it stands in for.
+    Short sentences have their symbols written under the bars; longer ones, positions."""
     shown = durations[:4]
+    named = symbols is not None and sum(len(frames) for frames in shown) <= SYMBOL_TICKS
     with _style():
         figure, axes = _figure(len(shown))
         for index, (ax, frames) in enumerate(zip(axes, shown)):
             ax.bar(np.arange(len(frames)), frames, width=0.85, color="#4338ca")
             ax.set_xlim(-0.5, len(frames) - 0.5)
-            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+            if named:
+                ax.set_xticks(np.arange(len(frames)), [s.lstrip("@") for s in symbols[index]],
+                              fontsize=FONT_POINTS * 0.7, rotation=90)
+            else:
+                ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             if len(shown) > 1:
                 ax.set_title(f"{index + 1}", fontsize=FONT_POINTS)

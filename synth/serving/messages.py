@@ -19,12 +19,12 @@ _ERRORS = {
     ("TextError", "nothing_speakable"): {
         "en": "This voice cannot say any of these characters. Try another voice, or text in its language.",
         "ko": "이 목소리는 입력한 글자를 하나도 읽을 수 없습니다. 다른 목소리를 고르거나 그 언어로 입력하세요."},
-    ("OptionError", "speed"): {"en": "Choose a speed from {low} to {high}.",
-                               "ko": "속도는 {low}에서 {high} 사이로 고르세요."},
-    ("OptionError", "pitch"): {"en": "Choose a pitch from {low} to {high}.",
-                               "ko": "음높이는 {low}에서 {high} 사이로 고르세요."},
-    ("OptionError", "energy"): {"en": "Choose an energy from {low} to {high}.",
-                                "ko": "세기는 {low}에서 {high} 사이로 고르세요."},
+    ("OptionError", "speed"): {"en": "Speed {value} is out of range: choose {low} to {high}.",
+                               "ko": "속도 {value}은(는) 범위를 벗어났습니다. {low}에서 {high} 사이로 고르세요."},
+    ("OptionError", "pitch"): {"en": "Pitch {value} is out of range: choose {low} to {high}.",
+                               "ko": "음높이 {value}은(는) 범위를 벗어났습니다. {low}에서 {high} 사이로 고르세요."},
+    ("OptionError", "energy"): {"en": "Energy {value} is out of range: choose {low} to {high}.",
+                                "ko": "세기 {value}은(는) 범위를 벗어났습니다. {low}에서 {high} 사이로 고르세요."},
     ("OptionError", "no_pitch"): {
         "en": "This voice has no pitch control: leave pitch at 1, or pick a FastSpeech2 voice.",
         "ko": "이 목소리는 음높이를 바꿀 수 없습니다. 음높이를 1로 두거나 FastSpeech2 목소리를 고르세요."},

@@ -44,6 +44,7 @@ class SpeechChunk:
     alignment: np.ndarray | None     # (symbols, decoder steps) for attention models
     pause: int = 0                   # samples of silence after it (none after the last)
     durations: np.ndarray | None = None  # (symbols,) frames each, for duration models
+    symbols: list[str] = dataclasses.field(default_factory=list)  # what the model read
 
     def samples(self) -> np.ndarray:
         """The sentence and its pause: what a player plays for this chunk."""
@@ -63,12 +64,14 @@ class Speech:
     sentences: list[str]
     skipped: list[str] = dataclasses.field(default_factory=list)  # characters not said
     durations: list[np.ndarray | None] = dataclasses.field(default_factory=list)  # (symbols,) frames
+    symbols: list[list[str]] = dataclasses.field(default_factory=list)  # what the model read, per sentence
 
     @classmethod
     def from_chunks(cls, chunks: list[SpeechChunk], skipped: list[str] = ()) -> "Speech":
         return cls(np.concatenate([c.samples() for c in chunks]), chunks[0].sample_rate,
                    np.concatenate([c.mel for c in chunks]), [c.alignment for c in chunks],
-                   [c.text for c in chunks], list(skipped), [c.durations for c in chunks])
+                   [c.text for c in chunks], list(skipped), [c.durations for c in chunks],
+                   [c.symbols for c in chunks])
 
     @property
     def duration(self) -> float:
@@ -158,21 +161,23 @@ class Voice:
         return np.clip(self.vocoder.infer(padded)[0, :frames * self.vocoder.hop_size], -1.0, 1.0)
 
     def chunk(self, text: str, mel: np.ndarray, alignment: np.ndarray | None, durations: np.ndarray | None,
-              last: bool) -> SpeechChunk:
+              ids: list[int], last: bool) -> SpeechChunk:
         """A decoded sentence vocoded, with the pause that follows it unless it is the last."""
         pause = 0 if last else int(PAUSE_SECONDS * self.sample_rate)
-        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause, durations)
+        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause, durations,
+                           self.processor.symbols(ids))
 
     # -- whole texts ------------------------------------------------------------------
     def _decoded(self, sentences: list[str], options: SpeechOptions, first_alone: bool) -> Iterator[tuple]:
-        """(sentence, mel, alignment, durations) in order, decoded batch by batch."""
+        """(sentence, mel, alignment, durations, ids) in order, decoded batch by batch."""
         size = self.text_to_mel.BATCH_SIZE
         starts = [0, *range(1, len(sentences), size)] if first_alone else [*range(0, len(sentences), size)]
         for start, end in zip(starts, [*starts[1:], len(sentences)]):
             seeded = options if options.seed is None else dataclasses.replace(options, seed=options.seed + start)
-            out = self.mels(self.ids(sentences[start:end]), seeded)
+            ids = self.ids(sentences[start:end])
+            out = self.mels(ids, seeded)
             none = [None] * (end - start)
-            yield from zip(sentences[start:end], out.mels, out.alignments or none, out.durations or none)
+            yield from zip(sentences[start:end], out.mels, out.alignments or none, out.durations or none, ids)
 
     def stream(self, text: str, options: SpeechOptions | None = None) -> Iterator[SpeechChunk]:
         """One chunk per sentence, each as soon as it is made. A worker thread decodes the

@@ -82,6 +82,10 @@ class TextProcessor:
             text = span.group(3)
         return ids + [self.eos_id]
 
+    def symbols(self, ids: list[int]) -> list[str]:
+        """The symbols the model reads for `ids` ("@" marks an ARPAbet phoneme)."""
+        return [self._id_to_symbol[i] for i in ids]
+
     def _is_speech(self, symbol_id: int) -> bool:
         symbol = self._id_to_symbol[symbol_id]
         return symbol not in NOT_SPEECH and symbol[-1].isalnum()
