@@ -1,6 +1,6 @@
 """Make the FastSpeech2 reference fixtures with the legacy stack (tensorflow-tts 1.8).
 
-Run it with the reference venv that ../shared/reference/setup.sh builds (TF 2.15,
+Run it with the reference venv that tools/reference_venv.sh builds (TF 2.15,
 Keras 2, TensorFlowTTS 1.8), never with synth's own environment:
 
     VENV/bin/python tools/reference_fastspeech2.py tiny OUTDIR --processor ljspeech.json

@@ -6,7 +6,7 @@ the way the tutorial builds it: each stage a Sequential, the tutorial's own inst
 (weights `scale`/`offset`, epsilon 1e-5), LeakyReLU at Keras' default slope 0.3, one
 Concatenate layer shared by every skip, a biased tanh transposed conv at the end. Only the
 widths are parameters (the tutorial's are 64, 128, 256, then 512). Run it with the reference
-venv that ../shared/reference/setup.sh builds, never with synth's own environment:
+venv that tools/reference_venv.sh builds, never with synth's own environment:
 
     VENV/bin/python tools/reference_unet.py OUTDIR [--filters 4] [--max-filters 8] [--seed 0]
     VENV/bin/python tools/reference_unet.py OUTDIR --norm addons --filters 2 --max-filters 4
