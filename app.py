@@ -24,11 +24,11 @@ from pathlib import Path
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
 
 import gradio as gr  # noqa: E402
-import numpy as np  # noqa: E402
 
 from synth import api, audio, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
+from synth.image.styler import cycle_error  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback  # noqa: E402
 from synth.speech import Speech, SpeechOptions  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
@@ -265,7 +265,7 @@ def restyle_page(photo: str | None, style: str, round_trip: bool, request: gr.Re
             if (w, h) != original else say("full_size", lang, w=w, h=h))
     if back is None:
         return (before, after), str(path), note, gr.Gallery(visible=False), ""
-    error = float(np.abs(np.asarray(before, np.float32) - np.asarray(back, np.float32)).mean() / 127.5)
+    error = cycle_error(before, back)
     captions = SAY["cycle_captions"][lang == "ko"]
     cycle = gr.Gallery(list(zip((before, after, back), captions)), visible=True)
     return (before, after), str(path), note, cycle, say("cycle_error", lang, error=error,

@@ -3,12 +3,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import numpy as np
 from PIL import Image
 
 from synth.image import io
 from synth.image.generator import Generator
 
 BATCH_SIZE = 4  # images of one padded shape run together
+
+
+def cycle_error(photo: Image.Image, back: Image.Image) -> float:
+    """Mean absolute difference of a photo and its round trip F(G(x)), on pixel values
+    scaled to [-1, 1] as the generators see them: what CycleGAN's cycle loss measures."""
+    return float(np.abs(np.asarray(photo, np.float32) - np.asarray(back, np.float32)).mean() / 127.5)
 
 
 class Styler:

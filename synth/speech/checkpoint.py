@@ -13,8 +13,9 @@ import numpy as np
 
 from synth import hub
 from synth.catalog import CHECKPOINT_FILES, MODEL_H5
-from synth.errors import CheckpointMismatch
+from synth.errors import CheckpointMismatch, TextError
 from synth.speech.config import build, read_config
+from synth.speech.mel import as_batch
 
 # A layout is the model's view of its checkpoint: groups in order, each a list of
 # (weight name, shape) in order. Models build it from their config.
@@ -64,6 +65,16 @@ class TensorflowTTSModel:
     (filling CONFIG) and `model.h5` in `weight_layout()` order."""
     MODEL_TYPE: str
     CONFIG: type
+
+    def checked_batch(self, ids, lengths) -> tuple[np.ndarray, np.ndarray]:
+        """`ids` as a padded batch (see synth.speech.mel.as_batch), refused if the model has
+        no weights yet or an id lies outside its vocabulary."""
+        if self._w is None:
+            raise RuntimeError(f"{type(self).__name__} has no weights: use from_pretrained or set_weights")
+        ids, lengths = as_batch(ids, lengths)
+        if ids.max() >= self.config.vocab_size or ids.min() < 0:
+            raise TextError(f"symbol ids must lie in [0, {self.config.vocab_size}), got {ids.min()}..{ids.max()}")
+        return ids, lengths
 
     @classmethod
     def from_config(cls, model_dir: str | Path):

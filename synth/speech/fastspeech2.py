@@ -21,7 +21,7 @@ from synth.errors import OptionError, TextError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
 from synth.speech.config import FastSpeech2Config
 from synth.speech.layers import activation, batch_norm, conv1d, dense, layer_norm
-from synth.speech.mel import MelOutput, SpeechOptions, as_batch
+from synth.speech.mel import MelOutput, SpeechOptions
 
 EMBEDDING_DROPOUT = 0.5  # on the pitch and energy embeddings, at inference too
 MAX_POSITIONS = 8192     # sin/cos rows beyond the checkpoint's 2048: a long sentence read
@@ -155,12 +155,7 @@ class FastSpeech2(TensorflowTTSModel):
         ratios (a number, or one per item) are the reference's: `speed_ratio` multiplies
         the durations (0.8 speaks faster), `f0_ratio` the pitch, `energy_ratio` the energy.
         `dropout=False` turns off the embedding dropout the model was trained to keep."""
-        if self._w is None:
-            raise RuntimeError("FastSpeech2 has no weights: use from_pretrained or set_weights")
-        ids, lengths = as_batch(ids, lengths)
-        if ids.max() >= self.config.vocab_size or ids.min() < 0:
-            raise TextError(f"symbol ids must lie in [0, {self.config.vocab_size}), "
-                            f"got {ids.min()}..{ids.max()}")
+        ids, lengths = self.checked_batch(ids, lengths)
         if ids.shape[1] >= MAX_POSITIONS:
             raise TextError(f"{ids.shape[1]} symbols is too many for one FastSpeech2 pass; "
                             f"at most {MAX_POSITIONS - 1}", reason="too_long",

@@ -14,11 +14,10 @@ import dataclasses
 import numpy as np
 
 from synth.device import tf
-from synth.errors import TextError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
 from synth.speech.config import Tacotron2Config
 from synth.speech.layers import activation, batch_norm, conv1d, layer_norm
-from synth.speech.mel import MelOutput, SpeechOptions, as_batch, stretch
+from synth.speech.mel import MelOutput, SpeechOptions, stretch
 
 FRAMES_PER_SYMBOL = 10     # default decoder cap: generous for any speaking rate ...
 MIN_FRAMES = 50
@@ -169,12 +168,7 @@ class Tacotron2(TensorflowTTSModel):
     def infer(self, ids, lengths=None, max_steps: int | None = None,
               seed: int | None = None) -> Tacotron2Output:
         """Decode ids: (T,), (B, T) padded with `lengths`, or a list of sequences."""
-        if self._w is None:
-            raise RuntimeError("Tacotron2 has no weights: use from_pretrained or set_weights")
-        ids, lengths = as_batch(ids, lengths)
-        if ids.max() >= self.config.vocab_size or ids.min() < 0:
-            raise TextError(f"symbol ids must lie in [0, {self.config.vocab_size}), "
-                            f"got {ids.min()}..{ids.max()}")
+        ids, lengths = self.checked_batch(ids, lengths)
         if max_steps is None:
             caps = np.array([self.default_max_steps(int(n)) for n in lengths], np.int32)
         else:
