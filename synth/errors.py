@@ -29,6 +29,11 @@ class OptionError(SynthError, ValueError):
     """A per-call option out of its range (speed, max_steps, ...)."""
 
 
+class LexiconError(SynthError, ValueError):
+    """A pronunciation lexicon (file or entry) that cannot be used: it names the file or
+    entry and what is wrong with it (unreadable, wrong shape, symbols the voice lacks)."""
+
+
 class ImageError(SynthError, ValueError):
     """An upload that is not a usable image (corrupt, too large, unknown format)."""
 

@@ -31,6 +31,13 @@ _ERRORS = {
     ("OptionError", "no_energy"): {
         "en": "This voice has no energy control: leave energy at 1, or pick a FastSpeech2 voice.",
         "ko": "이 목소리는 세기를 바꿀 수 없습니다. 세기를 1로 두거나 FastSpeech2 목소리를 고르세요."},
+    ("LexiconError", "unknown_symbols"): {
+        "en": "These pronunciations use symbols this voice does not have: {entries}. Write English as ARPAbet "
+              "in braces, e.g. {{T AH0 M EY1 T OW2}}, Mandarin as pinyin with tone numbers (ni3 hao3), or respell "
+              "the word in the voice's own letters.",
+        "ko": "다음 발음에는 이 목소리에 없는 기호가 있습니다: {entries}. 영어는 중괄호 안의 ARPAbet(예: "
+              "{{T AH0 M EY1 T OW2}}), 중국어는 성조 숫자를 붙인 병음(ni3 hao3)으로 쓰거나, 그 목소리의 글자로 "
+              "바꿔 쓰세요."},
     ("Busy", "busy"): {"en": "The server is busy: {waiting} requests are waiting. Try again in a moment.",
                        "ko": "서버가 바쁩니다. 요청 {waiting}개가 기다리고 있습니다. 잠시 뒤에 다시 시도하세요."},
     ("ImageError", "not_image"): {

@@ -12,6 +12,7 @@ and is registered under its config's `model_type` in `synth.speech.registry`.
 from __future__ import annotations
 
 import dataclasses
+from typing import Mapping
 
 import numpy as np
 
@@ -27,12 +28,14 @@ class SpeechOptions:
     """Per-call choices. `seed` makes dropout (and so the audio) reproducible; `max_steps`
     caps each sentence's decoder steps (attention models); `speed` > 1 speaks faster;
     `pitch` and `energy` scale the predicted pitch and loudness (models that predict them:
-    a model's CONTROLS say which of speed, pitch and energy it takes)."""
+    a model's CONTROLS say which of speed, pitch and energy it takes); `pronunciations` are
+    this call's own lexicon entries (synth.speech.text.lexicon)."""
     seed: int | None = None
     max_steps: int | None = None
     speed: float = 1.0
     pitch: float = 1.0
     energy: float = 1.0
+    pronunciations: Mapping[str, str] | None = None  # word -> reading, over the voice's lexicon
 
     def __post_init__(self):
         for name, low, high in (("speed", MIN_SPEED, MAX_SPEED), ("pitch", *PITCH_RANGE),

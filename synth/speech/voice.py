@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import queue
+import re
 import threading
-from typing import Iterator
+from typing import Iterator, Mapping
 
 import numpy as np
 
 from synth import hub
-from synth.errors import TextError
+from synth.errors import LexiconError, TextError
 from synth.speech import registry
 from synth.speech.mel import MelOutput, SpeechOptions
 from synth.speech.text import TextProcessor
+from synth.speech.text import lexicon
+from synth.speech.text.processor import Encoded
 from synth.speech.text.sentences import split_sentences
+from synth.speech.timing import TimedWord, frames_from_alignment, frames_from_durations, timed_words
 
 MAX_TEXT_CHARS = 5000      # a few minutes of speech; callers may set a lower limit
 PAUSE_SECONDS = 0.25       # silence between sentences
@@ -45,6 +49,7 @@ class SpeechChunk:
     pause: int = 0                   # samples of silence after it (none after the last)
     durations: np.ndarray | None = None  # (symbols,) frames each, for duration models
     symbols: list[str] = dataclasses.field(default_factory=list)  # what the model read
+    words: list[TimedWord] = dataclasses.field(default_factory=list)  # times in the whole audio, places in the whole text
 
     def samples(self) -> np.ndarray:
         """The sentence and its pause: what a player plays for this chunk."""
@@ -65,13 +70,14 @@ class Speech:
     skipped: list[str] = dataclasses.field(default_factory=list)  # characters not said
     durations: list[np.ndarray | None] = dataclasses.field(default_factory=list)  # (symbols,) frames
     symbols: list[list[str]] = dataclasses.field(default_factory=list)  # what the model read, per sentence
+    words: list[TimedWord] = dataclasses.field(default_factory=list)  # every word of the text, when it is said
 
     @classmethod
     def from_chunks(cls, chunks: list[SpeechChunk], skipped: list[str] = ()) -> "Speech":
         return cls(np.concatenate([c.samples() for c in chunks]), chunks[0].sample_rate,
                    np.concatenate([c.mel for c in chunks]), [c.alignment for c in chunks],
                    [c.text for c in chunks], list(skipped), [c.durations for c in chunks],
-                   [c.symbols for c in chunks])
+                   [c.symbols for c in chunks], [w for c in chunks for w in c.words])
 
     @property
     def duration(self) -> float:
@@ -99,6 +105,8 @@ class Voice:
         self.processor = processor
         self.max_chars = max_chars
         self.sample_rate = int(vocoder.sample_rate or 22050)
+        # the built-in and SYNTH_LEXICON pronunciations it can say; what it could not, in words
+        self.lexicon, self.lexicon_problems = lexicon.configured(self.language, processor.unknown_symbols)
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, vocoder: str | None = None, revision: str | None = None,
@@ -145,8 +153,30 @@ class Voice:
         """Characters of `text` this voice will skip (emoji, symbols, other scripts)."""
         return self.processor.unspeakable(text)
 
-    def ids(self, sentences: list[str]) -> list[list[int]]:
-        return [self.processor.text_to_ids(s) for s in sentences]
+    def lexicon_with(self, pronunciations: Mapping[str, str] | None) -> lexicon.Lexicon:
+        """The voice's lexicon with a caller's own entries over it; an entry the voice cannot
+        say is refused (LexiconError naming it and the symbols the voice lacks)."""
+        if not pronunciations:
+            return self.lexicon
+        extra = lexicon.Lexicon(self.language, pronunciations)
+        _, refused = extra.checked(self.processor.unknown_symbols)
+        if refused:
+            entries = lexicon.described(refused)
+            raise LexiconError(f"these pronunciations use symbols the {self.language} voice does not have: "
+                               f"{entries}", reason="unknown_symbols", entries=entries)
+        return self.lexicon.updated(extra.entries)
+
+    def encode(self, sentences: list[str], pronunciations: Mapping[str, str] | None = None) -> list[Encoded]:
+        """Each sentence's ids, and which of them read each of its words."""
+        words = self.lexicon_with(pronunciations)
+        return [self.processor.encode(s, words) for s in sentences]
+
+    def ids(self, sentences: list[str], pronunciations: Mapping[str, str] | None = None) -> list[list[int]]:
+        return [encoded.ids for encoded in self.encode(sentences, pronunciations)]
+
+    def readings(self, words: list[TimedWord]) -> list[str]:
+        """What the model read for each word, written for a person (synth.speech.text.readable)."""
+        return [self.processor.readable(list(w.symbols)) for w in words]
 
     def mels(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
         """All `ids` decoded together as one batch."""
@@ -161,23 +191,43 @@ class Voice:
         return np.clip(self.vocoder.infer(padded)[0, :frames * self.vocoder.hop_size], -1.0, 1.0)
 
     def chunk(self, text: str, mel: np.ndarray, alignment: np.ndarray | None, durations: np.ndarray | None,
-              ids: list[int], last: bool) -> SpeechChunk:
-        """A decoded sentence vocoded, with the pause that follows it unless it is the last."""
+              encoded: Encoded, last: bool) -> SpeechChunk:
+        """A decoded sentence vocoded, with the pause that follows it unless it is the last;
+        its words timed from the sentence's start and placed in the sentence."""
         pause = 0 if last else int(PAUSE_SECONDS * self.sample_rate)
-        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause, durations,
-                           self.processor.symbols(ids))
+        symbols = self.processor.symbols(encoded.ids)
+        seconds_per_frame = self.frame_ms / 1000
+        if durations is not None:
+            words = timed_words(encoded.words, symbols, frames_from_durations(durations), seconds_per_frame)
+        else:  # attention reads the final punctuation and eos while the last word dies away, until the stop
+            words = timed_words(encoded.words, symbols, frames_from_alignment(alignment, len(mel)), seconds_per_frame)
+            if words:
+                words[-1] = dataclasses.replace(words[-1], end=len(mel) * seconds_per_frame)
+        return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause, durations, symbols, words)
+
+    def _placed(self, chunks: Iterator[SpeechChunk], text: str, sentences: list[str]) -> Iterator[SpeechChunk]:
+        """Chunks with their words moved to their time in the whole audio and their place
+        in the whole text (the sentences were split from it with whitespace collapsed)."""
+        elapsed, positions = 0, _positions(text, sentences)
+        for chunk, where in zip(chunks, positions):
+            chunk.words = [dataclasses.replace(w, start=w.start + elapsed / self.sample_rate,
+                                               end=w.end + elapsed / self.sample_rate,
+                                               char_start=where[w.char_start], char_end=where[w.char_end - 1] + 1)
+                           for w in chunk.words]
+            elapsed += len(chunk.audio) + chunk.pause
+            yield chunk
 
     # -- whole texts ------------------------------------------------------------------
     def _decoded(self, sentences: list[str], options: SpeechOptions, first_alone: bool) -> Iterator[tuple]:
-        """(sentence, mel, alignment, durations, ids) in order, decoded batch by batch."""
+        """(sentence, mel, alignment, durations, encoded) in order, decoded batch by batch."""
         size = self.text_to_mel.BATCH_SIZE
         starts = [0, *range(1, len(sentences), size)] if first_alone else [*range(0, len(sentences), size)]
         for start, end in zip(starts, [*starts[1:], len(sentences)]):
             seeded = options if options.seed is None else dataclasses.replace(options, seed=options.seed + start)
-            ids = self.ids(sentences[start:end])
-            out = self.mels(ids, seeded)
+            encoded = self.encode(sentences[start:end], options.pronunciations)
+            out = self.mels([e.ids for e in encoded], seeded)
             none = [None] * (end - start)
-            yield from zip(sentences[start:end], out.mels, out.alignments or none, out.durations or none, ids)
+            yield from zip(sentences[start:end], out.mels, out.alignments or none, out.durations or none, encoded)
 
     def stream(self, text: str, options: SpeechOptions | None = None) -> Iterator[SpeechChunk]:
         """One chunk per sentence, each as soon as it is made. A worker thread decodes the
@@ -204,13 +254,16 @@ class Voice:
             except BaseException as e:  # handed to the caller, raised there
                 hand_over(e)
 
-        threading.Thread(target=work, name="synth-voice-stream", daemon=True).start()
-        try:
+        def chunks():
             for index in range(len(sentences)):
                 item = decoded.get()
                 if isinstance(item, BaseException):
                     raise item
                 yield self.chunk(*item, last=index == len(sentences) - 1)
+
+        threading.Thread(target=work, name="synth-voice-stream", daemon=True).start()
+        try:
+            yield from self._placed(chunks(), text, sentences)
         finally:
             stop.set()  # a caller that stops listening stops the decoding
 
@@ -218,5 +271,24 @@ class Voice:
         """The whole text, sentences decoded in batches, joined with short pauses."""
         sentences = self.sentences(text)
         decoded = self._decoded(sentences, options or SpeechOptions(), first_alone=False)
-        chunks = [self.chunk(*item, last=index == len(sentences) - 1) for index, item in enumerate(decoded)]
-        return Speech.from_chunks(chunks, self.unspeakable(text))
+        chunks = (self.chunk(*item, last=index == len(sentences) - 1) for index, item in enumerate(decoded))
+        return Speech.from_chunks(list(self._placed(chunks, text, sentences)), self.unspeakable(text))
+
+
+def _positions(text: str, sentences: list[str]) -> list[list[int]]:
+    """For each sentence, the index in `text` of each of its characters. The sentences come
+    in order from `text` with every run of whitespace made one space."""
+    collapsed, where = [], []
+    for token in re.finditer(r"\S+", text):
+        if where:
+            collapsed.append(" ")
+            where.append(where[-1] + 1)
+        collapsed.append(token.group())
+        where += range(token.start(), token.end())
+    collapsed, cursor, positions = "".join(collapsed), 0, []
+    for sentence in sentences:
+        found = collapsed.find(sentence, cursor)
+        found = cursor if found < 0 else found
+        positions.append(where[found:found + len(sentence)])
+        cursor = found + len(sentence)
+    return positions

@@ -11,6 +11,8 @@ import re
 import inflect
 from unidecode import unidecode
 
+from synth.speech.text.traced import Traced
+
 _inflect = inflect.engine()
 
 ABBREVIATIONS = {
@@ -64,17 +66,21 @@ def _cardinal(match: re.Match) -> str:
     return _inflect.number_to_words(number, andword="", zero="oh", group=2).replace(", ", " ")
 
 
-def expand_numbers(text: str) -> str:
-    text = _COMMA_NUMBER.sub(lambda m: m.group(1).replace(",", ""), text)
-    text = _POUNDS.sub(r"\1 pounds", text)
-    text = _DOLLARS.sub(_dollars, text)
-    text = _DECIMAL.sub(lambda m: m.group(1).replace(".", " point "), text)
-    text = _ORDINAL.sub(lambda m: _inflect.number_to_words(m.group(0)), text)
-    return _NUMBER.sub(_cardinal, text)
+def expand_numbers(text: Traced) -> Traced:
+    text = text.sub(_COMMA_NUMBER, lambda m: m.group(1).replace(",", ""))
+    text = text.sub(_POUNDS, r"\1 pounds")
+    text = text.sub(_DOLLARS, _dollars)
+    text = text.sub(_DECIMAL, lambda m: m.group(1).replace(".", " point "))
+    text = text.sub(_ORDINAL, lambda m: _inflect.number_to_words(m.group(0)))
+    return text.sub(_NUMBER, _cardinal)
+
+
+def clean_english(text: Traced) -> Traced:
+    text = expand_numbers(text.map(unidecode).map(str.lower))
+    for pattern, long in _ABBREVIATION_PATTERNS:
+        text = text.sub(pattern, long)
+    return text.sub(_WHITESPACE, " ")
 
 
 def english_cleaners(text: str) -> str:
-    text = expand_numbers(unidecode(text).lower())
-    for pattern, long in _ABBREVIATION_PATTERNS:
-        text = pattern.sub(long, text)
-    return _WHITESPACE.sub(" ", text)
+    return clean_english(Traced(text)).text

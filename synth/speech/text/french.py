@@ -20,12 +20,18 @@ num2words (letters, accents, spaces and hyphens, all in the voice's symbol table
 
 A "%", "€" or "$" without a number is left alone: it is no quantity, and the voice has no
 symbol for it, so it is skipped as before.
+
+Each character of the cleaned text keeps the span of the original text it reads
+(synth.speech.text.traced, `clean_french`): a reading, all it reads, so "1 000 €" and "50 %"
+are one word each.
 """
 from __future__ import annotations
 
 import re
 
 from num2words import num2words
+
+from synth.speech.text.traced import Traced
 
 _WHITESPACE = re.compile(r"\s+")
 _SPACES = " \u00a0\u202f"  # the separators French puts between groups of three digits
@@ -110,10 +116,26 @@ def _time(match: re.Match) -> str:
     return words + (f" {_cardinal(int(minutes))}" if minutes and int(minutes) else "")
 
 
+def normalize_numbers_traced(text: Traced) -> Traced:
+    """Times, numbers, ordinals, percentages and amounts as French words, each reading
+    pointing at all it reads ("1 000 €" -> "mille euros": every letter points at "1 000 €")."""
+    return text.sub(_TIME, _time).sub(_ORDINAL, _ordinal).sub(_NUMBER, _number)
+
+
 def normalize_numbers(text: str) -> str:
     """Times, numbers, ordinals, percentages and amounts as French words."""
-    return _NUMBER.sub(_number, _ORDINAL.sub(_ordinal, _TIME.sub(_time, text)))
+    return normalize_numbers_traced(Traced(text)).text
+
+
+def clean_french(text: Traced) -> Traced:
+    """`basic_cleaners`, keeping origins."""
+    text = normalize_numbers_traced(text)
+    # Lower case character by character, so that each keeps its origin; str.lower of the
+    # whole text is still the text (it differs only for a final sigma, "Σ" -> "ς" at the end
+    # of a word, one character for one, so the origins still line up).
+    text = Traced(text.text.lower(), text.map(str.lower).origins)
+    return text.sub(_WHITESPACE, " ")
 
 
 def basic_cleaners(text: str) -> str:
-    return _WHITESPACE.sub(" ", normalize_numbers(text).lower())
+    return clean_french(Traced(text)).text

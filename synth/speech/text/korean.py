@@ -1,10 +1,15 @@
 """Korean text normalisation for the KSS voice: numbers and Latin letters read out in
 Hangul, then every syllable split into its jamo (lead consonant, vowel, tail consonant),
 which are the symbols the voice was trained on (tensorflow-tts `korean_cleaners`).
+
+Each jamo keeps the span of the original text it reads (synth.speech.text.traced): a
+syllable's jamo, that syllable; a reading, all it reads ("3개" -> 세개, "GPU" -> 지피유).
 """
 from __future__ import annotations
 
 import re
+
+from synth.speech.text.traced import Traced
 
 # Latin letters, read one by one when a word is all capitals ("GPU" -> 지피유).
 LETTER_NAMES = dict(zip("ABCDEFGHIJKLMNOPQRSTUVWXYZ",
@@ -63,36 +68,72 @@ def _spell_capitals(match: re.Match) -> str:
     return "".join(LETTER_NAMES[c] for c in word) if word.isupper() else word
 
 
-def _quote_sentences(match: re.Match) -> str:
-    return " ".join(f"'{s}'" for s in _SENTENCE_END.split(match.group(2)))
+def _slice(text: Traced, start: int, end: int) -> Traced:
+    return Traced(text.text[start:end], text.origins[start:end])
+
+
+def _join(parts: list[Traced]) -> Traced:
+    return Traced("".join(part.text for part in parts), [origin for part in parts for origin in part.origins])
+
+
+def _strip(text: Traced) -> Traced:
+    stripped = text.text.strip()
+    start = len(text.text) - len(text.text.lstrip())
+    return _slice(text, start, start + len(stripped))
+
+
+def _quote(text: Traced) -> Traced:
+    """Each sentence inside quotes quoted on its own: '"가자. 빨리."' -> "'가자.' '빨리.'". Done
+    piece by piece so that the words inside keep their own origins (a plain `sub` would give
+    every character the span of the whole quotation)."""
+    parts, last = [], 0
+    for match in _QUOTED.finditer(text.text):
+        parts += [_slice(text, last, match.start()),
+                  Traced("'", text.origins[match.start(1):match.end(1)]),
+                  _slice(text, match.start(2), match.end(2)).sub(_SENTENCE_END, "' '"),
+                  Traced("'", text.origins[match.start(3):match.end(3)])]
+        last = match.end()
+    return _join(parts + [_slice(text, last, len(text))])
+
+
+def normalize_traced(text: Traced) -> Traced:
+    """Numbers, units and Latin letters as Hangul, as they are read aloud; each reading points
+    at what it reads ("3개" -> 세개, "GPU" -> 지피유)."""
+    text = _strip(text).sub(r"\(\d+일\)", "")
+    text = text.sub(_HANJA_IN_PARENS, "")
+    text = text.sub("[A-Za-z]+", lambda m: ENGLISH_WORDS.get(m.group(), m.group()))
+    text = text.sub("[A-Za-z]+", _spell_capitals)
+    text = _quote(text)
+    for unit, spoken in UNITS:
+        text = text.replace(unit, spoken)
+    text = text.sub(_NUMBER_WITH_COUNTER, lambda m: read_number(m.group(1), m.group(2)))
+    return text.sub(_NUMBER, lambda m: read_number(m.group()))
 
 
 def normalize(text: str) -> str:
     """Numbers, units and Latin letters as Hangul, as they are read aloud."""
-    text = re.sub(r"\(\d+일\)", "", text.strip())
-    text = _HANJA_IN_PARENS.sub("", text)
-    text = re.sub("[A-Za-z]+", lambda m: ENGLISH_WORDS.get(m.group(), m.group()), text)
-    text = re.sub("[A-Za-z]+", _spell_capitals, text)
-    text = _QUOTED.sub(_quote_sentences, text)
-    for unit, spoken in UNITS:
-        text = text.replace(unit, spoken)
-    text = _NUMBER_WITH_COUNTER.sub(lambda m: read_number(m.group(1), m.group(2)), text)
-    return re.sub(_NUMBER, lambda m: read_number(m.group()), text)
+    return normalize_traced(Traced(text)).text
+
+
+def _jamo(char: str) -> str:
+    """A precomposed Hangul syllable -> its conjoining jamo; another character unchanged."""
+    index = ord(char) - 0xAC00
+    if not 0 <= index < 11172:
+        return char
+    lead, rest = divmod(index, 588)
+    vowel, tail = divmod(rest, 28)
+    return chr(0x1100 + lead) + chr(0x1161 + vowel) + (chr(0x11A7 + tail) if tail else "")
 
 
 def to_jamo(text: str) -> str:
     """Each precomposed Hangul syllable -> its conjoining jamo; other characters unchanged."""
-    out = []
-    for char in text:
-        index = ord(char) - 0xAC00
-        if 0 <= index < 11172:
-            lead, rest = divmod(index, 588)
-            vowel, tail = divmod(rest, 28)
-            out += [chr(0x1100 + lead), chr(0x1161 + vowel)] + ([chr(0x11A7 + tail)] if tail else [])
-        else:
-            out.append(char)
-    return "".join(out)
+    return "".join(map(_jamo, text))
+
+
+def clean_korean(text: Traced) -> Traced:
+    """`korean_cleaners`, keeping origins: each jamo points at what its syllable reads."""
+    return normalize_traced(text).map(_jamo)
 
 
 def korean_cleaners(text: str) -> str:
-    return to_jamo(normalize(text))
+    return clean_korean(Traced(text)).text

@@ -21,6 +21,10 @@ is read with. The reader is our own, a few lines: cn2an (PyPI) reads "2个" as �
 - full-width digits and ％ are read like ASCII ones.
 
 Latin letters and punctuation are still skipped (the voice was trained that way).
+
+Each symbol keeps the span of the original text it reads (synth.speech.text.traced): an
+initial and final, their character ("3" for the 三 of "3只"; all of "¥3.5" for 三点五元);
+`#0` and `sil` are pauses, zero wide, at the boundary between characters.
 """
 from __future__ import annotations
 
@@ -31,6 +35,8 @@ from pypinyin.contrib.neutral_tone import NeutralToneWith5Mixin
 from pypinyin.converter import DefaultConverter
 from pypinyin.core import Pinyin
 
+from synth.speech.text.traced import Symbol, Traced
+
 PAUSES = ("sil", "#0", "#1", "#2", "#3")
 
 
@@ -38,7 +44,8 @@ class _ToneFiveConverter(NeutralToneWith5Mixin, DefaultConverter):
     """pypinyin's converter with the neutral tone written as 5 (ma5), as in the Baker labels."""
 
 
-_PINYIN = Pinyin(_ToneFiveConverter())
+_CONVERTER = _ToneFiveConverter()
+_PINYIN = Pinyin(_CONVERTER)
 
 _DIGITS = "零一二三四五六七八九"
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９％", "0123456789%")
@@ -116,22 +123,28 @@ def _time(match: re.Match) -> str:
         "" if minutes == 0 else ("零" if minutes < 10 else "") + cardinal(minutes) + "分")
 
 
+def normalize_numbers_traced(text: Traced) -> Traced:
+    """Numbers as Chinese characters, each pointing at the number it reads ("3只" -> 三只:
+    三 points at "3"; "¥3.5" -> 三点五元: every character points at "¥3.5")."""
+    text = text.map(lambda char: char.translate(_FULL_WIDTH)).sub(_TIME, _time)
+    text = text.sub(_YEAR_RANGE, lambda m: f"{_digit_by_digit(m.group(1))}至{_digit_by_digit(m.group(2))}")
+    return text.sub(_NUMBER, _number)
+
+
 def normalize_numbers(text: str) -> str:
     """Numbers as Chinese characters, as they are read aloud: "我有3只猫" -> "我有三只猫"."""
-    text = _TIME.sub(_time, text.translate(_FULL_WIDTH))
-    text = _YEAR_RANGE.sub(lambda m: f"{_digit_by_digit(m.group(1))}至{_digit_by_digit(m.group(2))}", text)
-    return _NUMBER.sub(_number, text)
+    return normalize_numbers_traced(Traced(text)).text
 
 
 class MandarinFrontEnd:
-    """Text -> Baker phoneme symbols."""
+    """Text -> Baker phoneme symbols, each with the span of the original text it reads."""
 
     def __init__(self, pinyin_dict: dict[str, list[str]]):
         self.pinyin_dict = pinyin_dict
 
-    def _syllable(self, pinyin: str) -> list[str]:
+    def syllable(self, pinyin: str) -> list[str]:
         """'hao3' -> ['h', 'ao3']; 'huar4' (erhua) -> ['h', 'ua4', 'er5']; unknown -> []."""
-        base, tone = pinyin[:-1], pinyin[-1]
+        base, tone = pinyin[:-1], pinyin[-1:]
         if base in self.pinyin_dict:
             initial, final = self.pinyin_dict[base]
             return [initial, final + tone]
@@ -140,14 +153,43 @@ class MandarinFrontEnd:
             return [initial, final + tone, "er5"]
         return []
 
-    def __call__(self, text: str) -> list[str]:
-        phonemes = ["sil"]
-        # The whole text goes to pypinyin (its phrase dictionary reads characters in context);
-        # what has no pinyin is dropped.
-        for syllable in _PINYIN.pinyin(normalize_numbers(text), style=Style.TONE3, errors="ignore"):
-            symbols = self._syllable("".join(syllable))
-            if symbols:
-                phonemes += symbols + ["#0"]
-        if phonemes[-1] == "#0":
-            phonemes.pop()
-        return phonemes + ["sil"]
+    def _syllables(self, text: str) -> list[tuple[str, int, int]]:
+        """The pinyin of `text`, each syllable with the characters [start, end) it reads.
+
+        This is `Pinyin.pinyin(text, errors="ignore")` taken apart: pypinyin cuts the whole text
+        into runs of Han characters and runs of others (`seg`: Han runs are cut further into
+        words of its phrase dictionary, so characters are read in context), and converts each
+        piece on its own. A Han piece gives one pinyin per character (a phrase's entry has one
+        per character); a piece of other characters gives nothing (errors="ignore"). So each
+        syllable's character is known; were a Han piece to give fewer syllables than it has
+        characters (a character pypinyin has no pinyin for), its syllables read the piece.
+        The symbols are those of `Pinyin.pinyin` whatever the alignment (checked on the parity
+        cases, tests/test_text.py).
+        """
+        pieces = _PINYIN.seg(text)
+        whole = "".join(pieces) != text  # never seen: the pieces are the text, cut
+        syllables, start = [], 0
+        for piece in pieces:
+            items = _CONVERTER.convert(piece, Style.TONE3, False, "ignore", strict=True)
+            one_each = len(items) == len(piece)
+            for index, item in enumerate(items):
+                span = (0, len(text)) if whole else (start + index, start + index + 1) if one_each else \
+                    (start, start + len(piece))
+                syllables.append(("".join(item), *span))
+            start += len(piece)
+        return syllables
+
+    def __call__(self, text: Traced) -> list[Symbol]:
+        # Initial and final point at their character; "#0" between syllables and "sil" at both
+        # ends are pauses, at the boundary between characters (zero width: no word's).
+        normalized = normalize_numbers_traced(text)
+        symbols = [Symbol("sil", *text.span(0, 0))]
+        for pinyin, start, end in self._syllables(normalized.text):
+            phonemes = self.syllable(pinyin)
+            if phonemes:
+                span = normalized.span(start, end)
+                symbols += [Symbol(phoneme, *span) for phoneme in phonemes] + [Symbol("#0", span[1], span[1])]
+        if symbols[-1].symbol == "#0":
+            symbols.pop()
+        end = text.span(len(text), len(text))
+        return symbols + [Symbol("sil", *end)]

@@ -1,0 +1,111 @@
+"""Pronunciations a person can fix: whole words, any case, from the built-in list, a file and
+a caller; bad files and entries named with what is wrong, good entries kept."""
+import json
+import logging
+
+import pytest
+
+from conftest import FIXTURES
+from synth.errors import LexiconError
+from synth.speech import SpeechOptions, TextProcessor, Voice
+from synth.speech.text import lexicon
+from synth.speech.text.lexicon import Lexicon
+
+
+@pytest.fixture(scope="module")
+def english():
+    return TextProcessor.from_file(FIXTURES / "processors" / "ljspeech.json")
+
+
+@pytest.fixture(scope="module")
+def mandarin():
+    return TextProcessor.from_file(FIXTURES / "processors" / "baker.json")
+
+
+@pytest.fixture(scope="module")
+def korean():
+    return TextProcessor.from_file(FIXTURES / "processors" / "kss.json")
+
+
+def test_an_arpabet_entry_gives_the_ids_of_typing_the_braces(english):
+    words = Lexicon("en", {"tomato": "{T AH0 M EY1 T OW2}"})
+    encoded = english.encode("I like Tomato soup.", words)
+    assert encoded.ids == english.text_to_ids("I like {T AH0 M EY1 T OW2} soup.")
+    tomato = encoded.words[2]
+    assert (tomato.text, english.symbols(encoded.ids)[tomato.first:tomato.last]) == (
+        "Tomato", ["@T", "@AH0", "@M", "@EY1", "@T", "@OW2"])
+    assert english.readable(english.symbols(encoded.ids)[tomato.first:tomato.last]) == "{T AH0 M EY1 T OW2}"
+
+
+def test_matching_is_whole_word_and_case_insensitive(english):
+    words = Lexicon("en", {"cat": "kat", "New York": "noo york"})
+    said = english.encode("Cat, CAT and cats in new york.", words)
+    assert said.ids == english.text_to_ids("kat, kat and cats in noo york.")
+    assert [w.text for w in said.words] == ["Cat", "CAT", "and", "cats", "in", "new york"]
+
+
+def test_a_mandarin_entry_is_pinyin_with_tone_numbers(mandarin):
+    words = Lexicon("zh", {"行": "xing2"})
+    encoded = mandarin.encode("银行", words)
+    symbols = mandarin.symbols(encoded.ids)
+    assert [(w.text, mandarin.readable(symbols[w.first:w.last])) for w in encoded.words] == [
+        ("银", "yin2"), ("行", "xing2")]
+    assert mandarin.unknown_symbols("{xx9}") == ["xx9"]
+
+
+def test_a_korean_respelling(korean):
+    words = Lexicon("ko", {"GPU": "지피유"})
+    assert korean.encode("GPU 좋다", words).ids == korean.text_to_ids("지피유 좋다")
+    assert korean.unknown_symbols("gpu") == ["g", "p", "u"]
+
+
+def test_unknown_symbols_are_named(english):
+    assert english.unknown_symbols("{T AH0 QQ}") == ["QQ"]
+    assert english.unknown_symbols("tah★") == ["★"]
+    assert english.unknown_symbols("{T AH0} mato") == []
+
+
+def test_a_bad_file_is_named_and_its_good_entries_kept(tmp_path, monkeypatch, caplog):
+    path = tmp_path / "lexicon.json"
+    path.write_text(json.dumps({"en": {"tomato": "{T AH0 M EY1 T OW2}", "bad": "{T QQ1}", "empty": ""},
+                                "xx": {"a": "b"}, "ko": ["not", "a", "mapping"]}), encoding="utf-8")
+    monkeypatch.setenv("SYNTH_LEXICON", str(path))
+    with caplog.at_level(logging.WARNING, logger="synth.speech.text.lexicon"):
+        words, dropped = lexicon.configured("en", TextProcessor.from_file(
+            FIXTURES / "processors" / "ljspeech.json").unknown_symbols)
+    assert words.entries["tomato"] == "{T AH0 M EY1 T OW2}" and "bad" not in words.entries
+    assert "Tacotron" in words.entries  # the built-in entries stay
+    assert len(dropped) == 4 and all(str(path) in message for message in dropped)
+    assert [message.split(": ", 1)[1] for message in dropped] == [
+        "the entry 'empty' -> '' is not a word and a reading",
+        "unknown language 'xx'; expected one of en, ko, de, fr, zh",
+        "'ko' must map words to readings, not list",
+        "symbols the en voice does not have: 'bad' -> '{T QQ1}' (QQ1)"]
+    assert len(caplog.records) == 4
+
+
+@pytest.mark.parametrize("content, message", [
+    ("{not json", "not a readable JSON lexicon"),
+    ("[1, 2]", "a lexicon is a JSON object of languages"),
+])
+def test_a_file_that_is_not_a_lexicon_is_refused_whole(tmp_path, monkeypatch, content, message, english):
+    path = tmp_path / "lexicon.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(LexiconError, match=message):
+        lexicon.read_file(path)
+    monkeypatch.setenv("SYNTH_LEXICON", str(path))
+    words, dropped = lexicon.configured("en", english.unknown_symbols)
+    assert words.entries == lexicon.BUILT_IN["en"] and len(dropped) == 1 and str(path) in dropped[0]
+
+
+def test_a_voice_takes_a_callers_entries_and_refuses_bad_ones(monkeypatch):
+    monkeypatch.delenv("SYNTH_LEXICON", raising=False)
+    voice = Voice.from_pretrained(str(FIXTURES / "fastspeech2_tiny" / "fastspeech2"),
+                                  vocoder=str(FIXTURES / "tts_tiny" / "mb_melgan"))
+    assert voice.lexicon_problems == []
+    speech = voice.speak("I like tomato.", SpeechOptions(seed=0, pronunciations={"TOMATO": "{T AH0 M AA1 T OW2}"}))
+    assert speech.words[2].symbols == ("@T", "@AH0", "@M", "@AA1", "@T", "@OW2")
+    assert voice.readings(speech.words)[2] == "{T AH0 M AA1 T OW2}"
+    with pytest.raises(LexiconError, match=r"'tomato' -> '\{T ZZ9\}' \(ZZ9\)") as refused:
+        voice.speak("I like tomato.", SpeechOptions(pronunciations={"tomato": "{T ZZ9}"}))
+    assert refused.value.reason == "unknown_symbols"
