@@ -29,8 +29,8 @@ from synth import api, audio, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.image.styler import cycle_error  # noqa: E402
-from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback  # noqa: E402
-from synth.speech import Speech, SpeechOptions  # noqa: E402
+from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback, readalong  # noqa: E402
+from synth.speech import Speech, SpeechOptions, subtitles  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
 from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
 
@@ -121,6 +121,21 @@ TEXTS = {
     "losses": ("Losses", "손실"),
     "try_photo": ("Try your model on a photo", "학습한 모델로 사진 바꿔 보기"),
     "try": ("Restyle with my model", "내 모델로 변환"),
+    "read_along": ("Read along: the word being said is marked; click a word to hear the text from there",
+                   "따라 읽기: 지금 읽는 단어가 표시됩니다. 단어를 누르면 거기서부터 들려줍니다"),
+    "show_read": ("Show what the model read, above each word", "모델이 읽은 기호를 단어 위에 보기"),
+    "subtitles_vtt": ("Subtitles (WebVTT)", "자막 (WebVTT)"),
+    "subtitles_srt": ("Subtitles (SRT)", "자막 (SRT)"),
+    "pronunciations": ("Pronunciations: fix how a word is said", "발음 고치기"),
+    "pronunciations_help": (
+        "If the voice says a word wrong, tell it how to read it, for you only. **Word**: as you type it (any "
+        "case). **Read as**: English ARPAbet in braces, e.g. `{{T AH0 M EY1 T OW2}}`, or a respelling; Korean, "
+        "German, French: a respelling; Mandarin: pinyin with tone numbers, e.g. `ni3 hao3`. Then press "
+        "**Speak**, and tick *Show what the model read* to see it.",
+        "목소리가 단어를 잘못 읽으면 읽는 법을 알려 주세요 (나에게만 적용됩니다). **단어**: 입력한 그대로 (대소문자 "
+        "무관). **읽는 법**: 영어는 중괄호 안의 ARPAbet(예: `{{T AH0 M EY1 T OW2}}`)이나 바꿔 쓴 철자, 한국어·독일어·"
+        "프랑스어는 바꿔 쓴 철자, 중국어는 성조 숫자를 붙인 병음(예: `ni3 hao3`). 그리고 **말하기**를 누르고 "
+        "*모델이 읽은 기호를 단어 위에 보기*를 켜 보세요."),
     "speech_help": ("Type a few sentences, pick a voice, press **Speak**: the first sentence plays while the "
                     "rest is made.",
                     "문장을 입력하고 목소리를 고른 뒤 **말하기**를 누르세요. 첫 문장을 들려주는 동안 나머지를 만듭니다."),
@@ -161,6 +176,9 @@ SAY = {
     "spoken": ("{sentences} sentence(s), {seconds:.1f} s at {rate:,} Hz.",
                "문장 {sentences}개, {seconds:.1f}초, {rate:,} Hz."),
     "spoken_skipped": (" Skipped: {chars}.", " 건너뛴 글자: {chars}."),
+    "lexicon_dropped": ("Some of this server's pronunciations were left out: {problems}",
+                        "이 서버의 발음 사전 일부를 쓰지 않았습니다: {problems}"),
+    "lexicon_columns": (["Word", "Read as"], ["단어", "읽는 법"]),
     "text_cut": ("The file has {length:,} characters: the text box holds the first {kept:,} (this page reads at "
                  "most {limit:,} at a time; the command synth speak -f reads any length).",
                  "파일이 {length:,}자여서 앞의 {kept:,}자만 문장 칸에 넣었습니다 (이 페이지는 한 번에 {limit:,}자까지 "
@@ -287,6 +305,20 @@ AXES = {"en": {"mel": ("time (s)", "mel channel"), "alignment": ("decoder step",
                "durations": ("입력 기호", "프레임 수")}}
 
 
+def _subtitle_buttons(speech: Speech, text: str, voice_name: str) -> list[gr.DownloadButton]:
+    """The speech's subtitles, as WebVTT and as SRT, each behind its download button."""
+    buttons = []
+    for kind in subtitles.FORMATS:
+        path = FILES.path(voice_name, "." + kind)
+        subtitles.write(path, speech.words, text, speech.duration)
+        buttons.append(gr.DownloadButton(value=str(path), visible=True))
+    return buttons
+
+
+def _read_along(words: list, text: str, voice, show_read: bool, coming: bool = False) -> str:
+    return readalong.html(text, words, voice.language, voice.readings(words) if show_read else None, coming)
+
+
 def _results(speech: Speech, voice_name: str, voice, lang: str, audio_format: str = "wav"):
     path = FILES.path(voice_name, "." + audio.check_format(audio_format))
     speech.write(path)
@@ -391,38 +423,66 @@ def speak(text: str, voice: str, speed: float = 1.0, pitch: float = 1.0, energy:
         raise person_error(e, lang) from e
 
 
-def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float, audio_format: str,
-               request: gr.Request, progress=gr.Progress(track_tqdm=True)):
-    """The page's Speak: sentence by sentence into the player, ending as soon as the audio is
-    out (the player's playlist closes only then); `finish_speech` makes the WAV and figures."""
+def _pronunciations(table) -> dict[str, str]:
+    """The visitor's pronunciation table (rows of word, reading) as lexicon entries."""
+    rows = table.values.tolist() if hasattr(table, "values") else (table or [])
+    entries = {str(row[0] or "").strip(): str(row[1] or "").strip() for row in rows if len(row) >= 2}
+    return {word: reading for word, reading in entries.items() if word and reading}
+
+
+def speak_page(text: str, voice: str, speed: float, pitch: float, energy: float, audio_format: str, table,
+               show_read: bool, request: gr.Request, progress=gr.Progress(track_tqdm=True)):
+    """The page's Speak: sentence by sentence into the player, the read-along growing with it,
+    ending as soon as the audio is out (the player's playlist closes only then);
+    `finish_speech` makes the files and figures."""
     lang = language(request)
     spoken = []
     try:
         model = load(voice, lang, progress)
-        options = SpeechOptions(speed=speed, pitch=pitch, energy=energy)
-        model.sentences(text or "")  # empty, too long or unspeakable: refused before any audio
-        skipped = model.unspeakable(text)
+        options = SpeechOptions(speed=speed, pitch=pitch, energy=energy, pronunciations=_pronunciations(table))
+        # a pronunciation the voice cannot say, an empty, too long or unspeakable text: refused
+        # before any audio
+        model.sentences(text or "", options.pronunciations)
+        for problem in model.lexicon_problems:
+            gr.Warning(say("lexicon_dropped", lang, problems=problem))
+        skipped = model.unspeakable(text, options.pronunciations)
         if skipped:
             gr.Warning(say("skipped", lang, chars=" ".join(skipped)))
         with SPEECH_SLOTS.hold():
             if STREAMING:
+                shown = 0
                 for piece in playback.feed(model.stream(text, options), spoken):
-                    yield piece, gr.skip()
+                    if len(spoken) > shown:  # a sentence more to read along
+                        shown = len(spoken)
+                        words = [word for chunk in spoken for word in chunk.words]
+                        yield piece, gr.skip(), _read_along(words, text, model, show_read, coming=True)
+                    else:
+                        yield piece, gr.skip(), gr.skip()
                 speech = Speech.from_chunks(spoken, skipped)
             else:  # the audio comes whole: decoded in batches, the fastest way
                 speech = model.speak(text, options)
     except SynthError as e:
         raise person_error(e, lang) from e
-    yield gr.skip(), {"voice": voice, "speech": speech, "format": audio_format}
+    yield gr.skip(), {"voice": voice, "speech": speech, "format": audio_format, "text": text}, gr.skip()
 
 
-def finish_speech(said: dict, request: gr.Request):
-    """After the stream: the complete WAV (also into the player when there was no streaming),
-    the mel spectrogram, the attention or durations, and what was said."""
+def finish_speech(said: dict, show_read: bool, request: gr.Request):
+    """After the stream: the complete audio file (also into the player when there was no
+    streaming), its subtitles, the read-along, the mel spectrogram, the attention or durations,
+    and what was said."""
     lang = language(request)
-    wav, mel, how, info = _results(said["speech"], said["voice"], MODELS.get(said["voice"]), lang, said["format"])
-    label = I18N("durations" if any(d is not None for d in said["speech"].durations) else "alignment")
-    return (gr.skip() if STREAMING else wav), wav, mel, gr.Plot(how, label=label), info
+    speech, model = said["speech"], MODELS.get(said["voice"])
+    wav, mel, how, info = _results(speech, said["voice"], model, lang, said["format"])
+    label = I18N("durations" if any(d is not None for d in speech.durations) else "alignment")
+    return ((gr.skip() if STREAMING else wav), wav, *_subtitle_buttons(speech, said["text"], said["voice"]),
+            _read_along(speech.words, said["text"], model, show_read), mel, gr.Plot(how, label=label), info)
+
+
+def show_readings(said: dict | None, show_read: bool):
+    """The read-along with or without what the model read above each word."""
+    if not said:
+        return gr.skip()
+    return _read_along(said["speech"].words, said["text"], MODELS.get(said["voice"]), show_read)
 
 
 def list_voices() -> list[dict]:
@@ -551,7 +611,7 @@ def page_state(request: gr.Request):
     lang = language(request)
     return (_status("style", lang), gr.Dropdown(choices=_choices("style", lang)),
             _status("voice", lang), gr.Dropdown(choices=_choices("voice", lang)), _about(lang),
-            gr.Dataset(sample_labels=_example_labels(lang)))
+            gr.Dataset(sample_labels=_example_labels(lang)), gr.Dataframe(headers=SAY["lexicon_columns"][lang == "ko"]))
 
 
 def _example_labels(lang: str) -> list[str]:
@@ -568,6 +628,22 @@ CSS = """
 .synth-card a span { color: inherit; }
 /* The plots' labels above the figure, not over it (on a phone a label takes two lines). */
 #mel > label.float, #alignment > label.float { position: static; }
+/* The read-along: large enough for a projector; the word being said is marked by colour and an
+   underline (not colour alone), and announced through the visually hidden live region. */
+#read-along > label.float { position: static; }
+#read-along > label > span:first-child { display: none; }  /* gr.HTML's code icon: not code here */
+#read-along .synth-readalong { font-family: var(--font); padding: 0 var(--block-padding) var(--block-padding); }
+#read-along .synth-text { font-size: 1.2rem; line-height: 2; margin: 0; }
+#read-along .synth-readings .synth-text { line-height: 2.8; }
+#read-along rt { font-size: .65em; color: var(--body-text-color-subdued); letter-spacing: .02em; }
+#read-along .synth-word { cursor: pointer; border-radius: 4px; padding: .05em .1em; }
+#read-along .synth-word:hover, #read-along .synth-word:focus-visible { outline: 2px solid var(--color-accent); }
+#read-along .synth-current { background: #fde68a; color: #111827; text-decoration: underline 3px;
+                             text-underline-offset: .25em; }
+#read-along .synth-current rt { color: #374151; }
+#read-along .synth-coming { color: var(--body-text-color-subdued); }
+#read-along .synth-now { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%);
+                         white-space: nowrap; }
 /* Korean breaks lines between words, as Korean is written, not inside them. */
 :root:lang(ko) body { word-break: keep-all; overflow-wrap: break-word; }
 /* A phone stacks the columns: the results come right after the button, the examples after them. */
@@ -614,7 +690,69 @@ JS = """() => {
   const set = (element, name, value) => {
     if (element && value && element.getAttribute(name) !== value) element.setAttribute(name, value);
   };
+  // The read-along: the word whose time holds the player's, marked as the audio plays, streams
+  // or is seeked; a click (or Enter) on a word seeks there; arrow keys move between words.
+  const player = () => document.querySelector("#player audio");
+  const mark = (time) => {  // from the page itself: the read-along may be drawn again at any time
+    let found = null, next = null;  // a word starting within 5 ms wins (a seek to its start may land short)
+    for (const word of document.querySelectorAll("#read-along .synth-word")) {
+      const start = +word.dataset.start, end = +word.dataset.end;
+      if (start <= time && time < end) found = word;
+      else if (!next && time < start && start <= time + 0.005 && start < end) next = word;
+    }
+    if (next && (!found || +found.dataset.end <= time + 0.005)) found = next;
+    for (const word of document.querySelectorAll("#read-along .synth-current")) {
+      if (word === found) continue;
+      word.classList.remove("synth-current");
+      word.removeAttribute("aria-current");
+    }
+    if (!found || found.classList.contains("synth-current")) return;
+    found.classList.add("synth-current");
+    found.setAttribute("aria-current", "true");
+    const live = document.querySelector("#read-along .synth-now");
+    if (live) live.textContent = (found.querySelector("ruby") || found).firstChild.textContent;
+  };
+  let ticking = false;
+  const tick = () => {
+    const audio = player();
+    ticking = Boolean(audio && !audio.paused);
+    if (!ticking) return;
+    mark(audio.currentTime);
+    requestAnimationFrame(tick);
+  };
+  for (const type of ["play", "playing", "seeked", "timeupdate", "ended"]) {
+    document.addEventListener(type, (event) => {
+      const audio = event.target;
+      if (!(audio instanceof HTMLMediaElement) || !audio.closest("#player")) return;
+      mark(audio.currentTime);
+      if (!ticking && !audio.paused) { ticking = true; requestAnimationFrame(tick); }
+    }, true);
+  }
+  const seek = (word) => {
+    const audio = player();
+    if (!audio) return;
+    audio.currentTime = +word.dataset.start;
+    mark(+word.dataset.start);
+    if (audio.paused) audio.play().catch(() => {});
+  };
+  const wordAt = (event) => event.target.closest && event.target.closest("#read-along .synth-word");
+  document.addEventListener("click", (event) => { const word = wordAt(event); if (word) seek(word); });
+  document.addEventListener("keydown", (event) => {
+    const word = wordAt(event);
+    if (!word) return;
+    if (event.key === "Enter" || event.key === " ") { event.preventDefault(); seek(word); return; }
+    const step = {ArrowRight: 1, ArrowDown: 1, ArrowLeft: -1, ArrowUp: -1}[event.key];
+    const words = [...document.querySelectorAll("#read-along .synth-word")];
+    const next = step && words[words.indexOf(word) + step];
+    if (!next) return;
+    event.preventDefault();
+    word.tabIndex = -1;
+    next.tabIndex = 0;
+    next.focus();
+  });
   const fix = () => {
+    const audio = player();  // the read-along drawn again: the word marked anew, once it has played
+    if (audio && (audio.currentTime > 0 || !audio.paused)) mark(audio.currentTime);
     for (const element of document.querySelectorAll("[aria-label], [title]")) {
       for (const name of ["aria-label", "title"]) {
         const value = element.getAttribute(name);
@@ -700,6 +838,11 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                     energy = gr.Slider(*ENERGY_RANGE, value=1.0, step=0.05, label=I18N("energy"), elem_id="energy",
                                        visible=False)
                 speak_button = gr.Button(I18N("speak"), variant="primary", elem_id="speak")
+                with gr.Accordion(I18N("pronunciations"), open=False, elem_id="pronunciations"):
+                    gr.Markdown(I18N("pronunciations_help"))
+                    lexicon_table = gr.Dataframe(headers=SAY["lexicon_columns"][0], column_count=2, row_count=1,
+                                                 datatype=["str", "str"], type="array", interactive=True,
+                                                 show_label=False, elem_id="lexicon")
                 text_file = gr.UploadButton(I18N("read_file"), file_types=[".txt"], size="sm", elem_id="text-file")
                 sentence_examples = gr.Examples([[s, name] for name in SENTENCES for s in SENTENCES[name]],
                                                 inputs=[text, voice], label=I18N("examples"),
@@ -708,7 +851,13 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
                 player = gr.Audio(label=I18N("listen"), streaming=STREAMING, autoplay=True, interactive=False,
                                   elem_id="player")
                 speech_info = gr.Markdown(elem_id="speech-info")
+                read_along = gr.HTML(label=I18N("read_along"), show_label=True, container=True, js_on_load=None,
+                                     elem_id="read-along")
+                show_read = gr.Checkbox(label=I18N("show_read"), value=False, elem_id="show-read")
                 audio_file = gr.File(label=I18N("wav"), interactive=False, elem_id="wav")
+                with gr.Row(elem_id="subtitles"):
+                    subtitle_buttons = [gr.DownloadButton(I18N(f"subtitles_{kind}"), size="sm", visible=False,
+                                                          elem_id=f"subtitles-{kind}") for kind in subtitles.FORMATS]
                 audio_format = gr.Radio([("WAV", "wav"), ("MP3", "mp3"), ("FLAC", "flac"), ("Opus", "opus")],
                                         value="wav", label=I18N("format"), elem_id="format")
         mel_plot = gr.Plot(label=I18N("mel"), elem_id="mel")
@@ -716,10 +865,13 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
         said = gr.State()
         voice.change(controls, voice, [pitch, energy], api_visibility="private", queue=False)
         text_file.upload(read_text_file, text_file, text, api_visibility="private")
-        speak_button.click(speak_page, [text, voice, speed, pitch, energy, audio_format], [player, said], api_name="speak_page",
-                           api_visibility="private", concurrency_limit=CONCURRENCY, concurrency_id="speech"
-                           ).success(finish_speech, said, [player, audio_file, mel_plot, alignment_plot, speech_info],
-                                     api_name="finish_speech", api_visibility="private")
+        speak_button.click(speak_page, [text, voice, speed, pitch, energy, audio_format, lexicon_table, show_read],
+                           [player, said, read_along], api_name="speak_page", api_visibility="private",
+                           concurrency_limit=CONCURRENCY, concurrency_id="speech"
+                           ).success(finish_speech, [said, show_read],
+                                     [player, audio_file, *subtitle_buttons, read_along, mel_plot, alignment_plot,
+                                      speech_info], api_name="finish_speech", api_visibility="private")
+        show_read.change(show_readings, [said, show_read], read_along, api_visibility="private", queue=False)
         # A plain endpoint for scripts (the streamed player reaches a client as an HLS playlist).
         # Scripts and agents may ask the library's whole speed range; the page's slider offers less.
         api_speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.05, visible=False)
@@ -763,7 +915,8 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
     gr.Button(visible=False).click(list_voices, None, catalog_json, api_name="list_voices", queue=False)
     gr.Button(visible=False).click(list_styles, None, catalog_json, api_name="list_styles", queue=False)
 
-    demo.load(page_state, None, [image_status, style, speech_status, voice, about_html, sentence_examples.dataset],
+    demo.load(page_state, None, [image_status, style, speech_status, voice, about_html, sentence_examples.dataset,
+                                 lexicon_table],
               api_name="page_state", api_visibility="private")
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
 import time
@@ -67,6 +68,11 @@ def _speak(args) -> int:
         fmt = format_of(args.output)
     except OptionError as e:
         raise UsageError(f"-o {e}") from e
+    if args.subtitles and Path(args.subtitles).suffix.lower().lstrip(".") not in ("vtt", "srt"):
+        raise UsageError(f"--subtitles {args.subtitles}: name a .vtt or .srt file")
+    for option, path in (("-o", args.output), ("--subtitles", args.subtitles), ("--timings", args.timings)):
+        if path and not Path(path).absolute().parent.is_dir():
+            raise UsageError(f"{option} {path}: no such folder: {Path(path).absolute().parent}")
     from tqdm import tqdm
 
     from synth.speech import SpeechOptions, Voice
@@ -81,22 +87,40 @@ def _speak(args) -> int:
         print(f"skipped, this voice cannot say: {' '.join(skipped)}", file=sys.stderr)
     # Sentence by sentence into the file: memory stays flat for a text of any length, and
     # Ctrl-C leaves a playable file of what was made (the writer closes it).
-    samples, done, start = 0, 0, time.perf_counter()
+    samples, done, start, words = 0, 0, time.perf_counter(), []
     with AudioWriter(args.output, fmt, voice.sample_rate) as writer, \
             tqdm(total=len(sentences), unit="sentence", disable=None) as bar:
         try:
             for chunk in voice.stream(text, options):
                 audio = chunk.samples()
                 writer.write(audio)
-                samples, done = samples + len(audio), done + 1
+                samples, done, words = samples + len(audio), done + 1, words + chunk.words
                 bar.set_postfix(rtf=f"{(time.perf_counter() - start) * voice.sample_rate / samples:.3f}")
                 bar.update(1)
         except KeyboardInterrupt:
             print(f"interrupted: {args.output} holds the first {done} of {len(sentences)} sentence(s)",
                   file=sys.stderr)
+            _write_timings(args, words, text, samples / voice.sample_rate)
             return 130
     print(f"{args.output}: {samples / voice.sample_rate:.2f} s at {writer.file_rate} Hz, {done} sentence(s)")
+    _write_timings(args, words, text, samples / voice.sample_rate)
     return 0
+
+
+def _write_timings(args, words, text: str, duration: float) -> None:
+    """--subtitles and --timings, for the words in the audio written (all, or up to a Ctrl-C)."""
+    if args.subtitles:
+        from synth.speech import subtitles
+
+        cues = subtitles.cues(words, text, duration)
+        Path(args.subtitles).write_text(subtitles.to_vtt(cues) if args.subtitles.lower().endswith(".vtt")
+                                        else subtitles.to_srt(cues), encoding="utf-8")
+        print(f"{args.subtitles}: subtitles, {len(cues)} cue(s)")
+    if args.timings:
+        Path(args.timings).write_text(json.dumps({"duration": round(duration, 4),
+                                                  "words": [w.as_dict() for w in words]},
+                                                 ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"{args.timings}: timings of {len(words)} word(s)")
 
 
 def _image_files(inputs: list[str]) -> list[Path]:
@@ -257,6 +281,8 @@ def build_parser() -> argparse.ArgumentParser:
     speak.add_argument("--speed", type=float, default=1.0, help="0.25 (slower) to 4.0 (faster), same pitch")
     speak.add_argument("--pitch", type=float, default=1.0, help="0.5 (lower) to 2.0 (higher) (FastSpeech2 voices)")
     speak.add_argument("--energy", type=float, default=1.0, help="0.5 (softer) to 2.0 (louder) (FastSpeech2 voices)")
+    speak.add_argument("--subtitles", metavar="FILE", help="also write subtitles timed to the words: .vtt or .srt")
+    speak.add_argument("--timings", metavar="FILE", help="also write each word's start and end seconds (JSON)")
     speak.set_defaults(run=_speak)
 
     stylize = commands.add_parser("stylize", help="restyle images with a CycleGAN generator", **defaults)

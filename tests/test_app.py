@@ -270,6 +270,96 @@ def test_browser_fastspeech2_voice_with_its_controls(app_url):
 
 
 @pytest.mark.slow
+def test_browser_read_along(app_url):
+    """Speak: the typed words appear under the player; seek the audio to a word's start and
+    that word is marked (and announced politely); click a word and the player moves to its
+    start; the subtitles come with the audio; what the model read shows above each word."""
+    import srt
+    import webvtt
+    from playwright.sync_api import expect, sync_playwright
+
+    text = "On 3 May 1995, Dr. Smith paid $5. He was glad."
+    with sync_playwright() as playwright:
+        browser = _browser(playwright)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(app_url)
+        page.get_by_role("tab", name="Speech").click()
+        page.locator("#voice input").click()
+        page.get_by_role("option", name="English (LJSpeech) · FastSpeech2").click()
+        page.locator("#text textarea").fill(text)
+        page.locator("#speak").click()
+        page.locator("#subtitles-srt").wait_for(timeout=60000)
+        words = page.locator("#read-along .synth-word")
+        assert words.all_inner_texts() == ["On", "3", "May", "1995", "Dr.", "Smith", "paid", "$5", "He", "was", "glad"]
+        assert page.locator("#read-along .synth-now").get_attribute("aria-live") == "polite"
+
+        doctor = words.nth(4)
+        start = float(doctor.get_attribute("data-start"))
+        page.evaluate("t => { const a = document.querySelector('#player audio'); a.pause(); a.currentTime = t; }",
+                      start)
+        expect(page.locator("#read-along .synth-current")).to_have_text("Dr.")
+        expect(page.locator("#read-along .synth-now")).to_have_text("Dr.")
+        assert doctor.get_attribute("aria-current") == "true"
+
+        glad = words.nth(10)
+        page.evaluate("document.querySelector('#player audio').play = () => Promise.resolve()")  # seek, hold still
+        glad.click()
+        expect(page.locator("#read-along .synth-current")).to_have_text("glad")
+        at = page.evaluate("document.querySelector('#player audio').currentTime")
+        assert at == pytest.approx(float(glad.get_attribute("data-start")), abs=0.002)  # data-start: 3 decimals
+
+        files = {}
+        for kind in ("vtt", "srt"):
+            with page.expect_download() as download:
+                page.locator(f"#subtitles-{kind}").click()
+            files[kind] = Path(download.value.path()).read_text(encoding="utf-8")
+            assert download.value.suggested_filename.endswith("." + kind)
+        cues = list(webvtt.from_buffer(io.StringIO(files["vtt"])))
+        assert [c.text for c in cues] == ["On 3 May 1995, Dr. Smith paid $5.", "He was glad."]
+        assert [c.content for c in srt.parse(files["srt"])] == [c.text for c in cues]
+
+        page.locator("#show-read input").check()
+        readings = page.locator("#read-along rt")
+        expect(readings).to_have_count(11)
+        assert readings.nth(4).inner_text() == "doctor" and readings.nth(7).inner_text() == "five dollars"
+        page.screenshot(path=ARTIFACTS / "speech-read-along.png", full_page=True)
+        browser.close()
+
+
+@pytest.mark.parametrize("lang, words", [("en", "use symbols this voice does not have: 'tomato' -> '{T ZZ9}' "
+                                                  "(ZZ9). Write English as ARPAbet"),
+                                          ("ko", "이 목소리에 없는 기호가 있습니다: 'tomato' -> '{T ZZ9}' (ZZ9)")])
+def test_a_pronunciation_the_voice_cannot_say_is_refused_on_the_page(app_url, lang, words):
+    import gradio as gr
+
+    import app
+
+    request = type("Request", (), {"headers": {"accept-language": lang}})()
+    with pytest.raises(gr.Error) as refused:
+        next(app.speak_page("I like tomato.", "ljspeech-en-fastspeech2", 1.0, 1.0, 1.0, "wav",
+                            [["tomato", "{T ZZ9}"], ["", ""]], False, request))
+    assert words in refused.value.message
+
+
+@pytest.mark.slow
+def test_a_bad_lexicon_file_is_named_and_the_app_starts(tmp_path, monkeypatch):
+    """SYNTH_LEXICON with an entry the voice cannot say: logged with the file, the entry and
+    the symbols; the app starts and speaks, with the good entry."""
+    from hubcache import build_cache
+
+    path = tmp_path / "lexicon.json"
+    path.write_text('{"en": {"tomato": "{T QQ1}", "potato": "{P AH0 T EY1 T OW2}"}}', encoding="utf-8")
+    hf_home, log = tmp_path / "hf-home", []
+    build_cache(hf_home / "hub", ["ljspeech-en-fastspeech2"])
+    monkeypatch.setenv("SYNTH_LEXICON", str(path))
+    monkeypatch.setenv("SYNTH_PRELOAD", "ljspeech-en-fastspeech2")
+    with _app_process(hf_home, f"http://127.0.0.1:{free_port()}", log) as url:
+        wav, *_ = Client(url, verbose=False).predict("A potato.", "ljspeech-en-fastspeech2", api_name="/speak")
+        assert sf.info(wav).samplerate == 22050
+    assert f"{path}: symbols the en voice does not have: 'tomato' -> '{{T QQ1}}' (QQ1)" in log[0]
+
+
+@pytest.mark.slow
 def test_browser_style_examples_and_round_trip(app_url):
     """Pick a style that has an inverse: its own example photos show; click one, restyle
     with the round trip on, and see x, G(x), F(G(x)) with the cycle error."""
@@ -465,12 +555,13 @@ def test_browser_shows_a_download_in_progress(tmp_path):
 def test_without_ffmpeg_speech_comes_whole(tmp_path):
     """No ffmpeg on PATH: one log line, no streaming, and the player still gets the WAV."""
     script = ("import app, soundfile as sf\n"
-              "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, 1.0, 1.0, 'wav', None))\n"
-              "player, wav = app.finish_speech(outputs[-1][1], None)[:2]\n"
+              "outputs = list(app.speak_page('Hello there.', 'ljspeech-en', 1.0, 1.0, 1.0, 'wav', [], False, None))\n"
+              "player, wav, vtt, srt, read_along = app.finish_speech(outputs[-1][1], False, None)[:5]\n"
+              "print(read_along.count('class=\"synth-word\"'), vtt.value['path'].endswith('.vtt'))\n"
               "print(app.STREAMING, len(outputs), player == wav, sf.info(wav).samplerate)\n")
     env = dict(os.environ, PATH=str(Path(sys.executable).parent))
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split()[-4:] == ["False", "1", "True", "22050"]
+    assert result.stdout.split()[-6:] == ["2", "True", "False", "1", "True", "22050"]  # 2 words read along
     assert "ffmpeg not found on PATH" in result.stderr

@@ -30,7 +30,7 @@ SPEECH = {"en": ("English (LJSpeech) · Tacotron2", "Hello there. Good day."),
 ALLOWED_WORDS = {
     "synth", "CycleGAN", "Tacotron2", "FastSpeech2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "Gradio",
     "LJSpeech", "KSS", "Thorsten", "SynPaFlex", "Baker", "API",
-    "JPEG", "PNG", "WebP", "GIF", "WAV", "MP3", "FLAC", "Opus", "txt", "MCP", "GPU", "CPU", "Hz", "ms", "px", "KB",
+    "JPEG", "PNG", "WebP", "GIF", "WAV", "MP3", "FLAC", "Opus", "txt", "WebVTT", "SRT", "MCP", "GPU", "CPU", "Hz", "ms", "px", "KB",
     "MB",
 }
 # Whole tokens: the files the page offers (kss-ko-20261126-071200.wav, shown also as its stem and
@@ -39,7 +39,7 @@ ALLOWED_WORDS = {
 REPO_IDS = {r.display for m in catalog.models() for r in m.repos.values()}
 NAMES = {m.name for m in catalog.models()} | REPO_IDS | {part for r in REPO_IDS for part in r.split("/")}
 ALLOWED_TOKENS = re.compile("|".join([
-    r"[\w-]+-\d{8}-\d{6}(\.\w+)?", r"^\.(png|wav)$", r"\b[0-9a-f]{7,40}\b", r"Apache-2\.0", r"CC0-1\.0", r"BSD-2-Clause",
+    r"[\w-]+-\d{8}-\d{6}(\.\w+)?", r"^\.(png|wav|vtt|srt)$", r"\b[0-9a-f]{7,40}\b", r"Apache-2\.0", r"CC0-1\.0", r"BSD-2-Clause",
     *(re.escape(name) for name in sorted(NAMES, key=len, reverse=True))]))
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*")
 
@@ -129,6 +129,8 @@ def speak(page, lang):
     page.locator("#text textarea").fill(text)
     page.locator("#speak").click()
     page.locator("#wav a").first.wait_for(timeout=60000)
+    page.locator("#subtitles-srt").wait_for()
+    page.locator("#read-along .synth-word").first.wait_for()
     page.wait_for_function("document.querySelector('#speech-info')?.innerText.trim()")
     for plot in ("#mel img", "#alignment img"):
         page.locator(plot).wait_for()
@@ -202,6 +204,20 @@ def test_layout(app_url, browser, device_name, device, lang):
         font_px = figures.FONT_POINTS * figures.DPI / 72 * shown / natural
         assert font_px >= 10, f"{plot}: text {font_px:.1f} px tall ({shown} of {natural} px wide)"
     shot("speech")
+    # The read-along with what the model read, a word marked: the first one that lasts (the tiny
+    # Tacotron2's attention reads most words in no time), the player sought to its start.
+    page.locator("#show-read input").check()
+    page.locator("#read-along rt").first.wait_for()
+    word = page.locator("#read-along .synth-word").evaluate_all(
+        "words => words.map(w => [w.firstChild.firstChild.textContent, +w.dataset.start, +w.dataset.end])"
+        ".find(([, start, end]) => end > start)")
+    page.evaluate("t => { const a = document.querySelector('#player audio'); a.pause(); a.currentTime = t; }",
+                  (word[1] + word[2]) / 2)
+    page.wait_for_function("document.querySelectorAll('#read-along .synth-current').length === 1")
+    assert page.locator("#read-along .synth-current ruby").evaluate("r => r.firstChild.textContent") == word[0]
+    assert _page_width_problems(page) == []
+    page.locator("#read-along").scroll_into_view_if_needed()
+    page.screenshot(path=ARTIFACTS / f"{device_name}-{lang}-read-along.png", scale="css")
 
     tab(page, lang, 2)
     page.locator("#about .synth-card").first.wait_for()

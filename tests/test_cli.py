@@ -1,5 +1,6 @@
 """The command line as a person meets it: wrong names and outputs are refused at once, with
 the valid choices of the right kind, before TensorFlow loads; help shows the defaults."""
+import io
 import subprocess
 import sys
 import time
@@ -127,10 +128,52 @@ def test_speak_a_text_file_into_the_format_of_the_output(fixtures, tmp_path, suf
     (["speak", "Hi.", "-f", "x.txt"], "give the text to speak, or -f FILE, not both"),
     (["speak", "-f", "no-such.txt"], "no such file: no-such.txt"),
     (["speak", "Hi.", "-o", "out.aiff"], "-o out.aiff: unknown audio file type '.aiff'; use one of .wav, .flac"),
+    (["speak", "Hi.", "--subtitles", "subs.txt"], "--subtitles subs.txt: name a .vtt or .srt file"),
 ])
 def test_speak_usage_errors(argv, message):
     code, tensorflow, stderr = _refused(argv)
     assert (code, tensorflow) == (2, False) and message in stderr
+
+
+@pytest.mark.parametrize("kind", ["vtt", "srt"])
+def test_speak_writes_subtitles_and_timings(tmp_path, kind):
+    """The cues parse with the format's own library, in order and inside the audio; the
+    timings hold every word as typed, at the times the voice gives them."""
+    import json
+
+    import soundfile as sf
+    import srt
+    import webvtt
+
+    text = "On 3 May 1995, Dr. Smith paid $5. He was glad."
+    out, subs, timings = tmp_path / "s.wav", tmp_path / f"s.{kind}", tmp_path / "s.json"
+    result = subprocess.run([sys.executable, "-m", "synth", "speak", text, "--voice", "ljspeech-en-fastspeech2",
+                             "--seed", "1", "-o", str(out), "--subtitles", str(subs), "--timings", str(timings)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    audio, rate = sf.read(out)
+    duration = len(audio) / rate
+    words = json.loads(timings.read_text(encoding="utf-8"))["words"]
+    assert [w["text"] for w in words] == ["On", "3", "May", "1995", "Dr.", "Smith", "paid", "$5", "He", "was", "glad"]
+    assert all(text[w["char_start"]:w["char_end"]] == w["text"] for w in words)
+    assert 0 <= words[0]["start"] and words[-1]["end"] <= duration
+    if kind == "vtt":
+        parsed = list(webvtt.from_buffer(io.StringIO(subs.read_text(encoding="utf-8"))))
+        texts = [c.text for c in parsed]
+        spans = [(_seconds(c.start), _seconds(c.end)) for c in parsed]
+    else:
+        parsed = list(srt.parse(subs.read_text(encoding="utf-8")))
+        texts = [c.content for c in parsed]
+        spans = [(c.start.total_seconds(), c.end.total_seconds()) for c in parsed]
+    assert texts == ["On 3 May 1995, Dr. Smith paid $5.", "He was glad."]  # 33 characters: one line
+    assert all(0 <= start <= end <= duration + 0.001 for start, end in spans)
+    assert spans == sorted(spans) and spans[0][1] <= spans[1][0]
+    assert spans[1][0] == pytest.approx(words[8]["start"], abs=0.001)  # the second cue starts with "He"
+
+
+def _seconds(stamp: str) -> float:
+    hours, minutes, seconds = stamp.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
 def test_a_text_file_that_is_not_utf8(tmp_path):

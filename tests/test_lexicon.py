@@ -109,3 +109,33 @@ def test_a_voice_takes_a_callers_entries_and_refuses_bad_ones(monkeypatch):
     with pytest.raises(LexiconError, match=r"'tomato' -> '\{T ZZ9\}' \(ZZ9\)") as refused:
         voice.speak("I like tomato.", SpeechOptions(pronunciations={"tomato": "{T ZZ9}"}))
     assert refused.value.reason == "unknown_symbols"
+
+
+def test_a_mandarin_entry_stays_one_utterance(mandarin):
+    """The pinyin reading joins the syllables around it with #0, as any syllable does: no
+    silence is added where the entry stands."""
+    plain = mandarin.symbols(mandarin.encode("我爱北京天安门").ids)
+    fixed = mandarin.symbols(mandarin.encode("我爱北京天安门", Lexicon("zh", {"北京": "bei3 jing1"})).ids)
+    assert fixed == plain and fixed.count("sil") == 2
+    encoded = mandarin.encode("我用AI。", Lexicon("zh", {"AI": "ai4 ai4"}))  # a Latin word between Han
+    assert [w.text for w in encoded.words] == ["我", "用", "AI"]
+    assert mandarin.readable(mandarin.symbols(encoded.ids)[encoded.words[2].first:encoded.words[2].last]) == "ai4 ai4"
+
+
+def test_a_korean_entry_takes_its_particle(korean):
+    assert korean.text_to_ids("사과를 먹다", Lexicon("ko", {"사과": "사가"})) == korean.text_to_ids("사가를 먹다")
+    assert korean.text_to_ids("배사과", Lexicon("ko", {"사과": "사가"})) == korean.text_to_ids("배사과")
+
+
+def test_text_in_braces_is_left_alone(english):
+    words = Lexicon("en", {"hh": "{K AE1 T}"})
+    assert english.text_to_ids("Say {HH AH0} hh", words) == english.text_to_ids("Say {HH AH0} {K AE1 T}")
+
+
+def test_the_lexicon_makes_a_word_speakable(monkeypatch):
+    """Latin letters mean nothing to the Korean voice; an entry that respells them does."""
+    monkeypatch.delenv("SYNTH_LEXICON", raising=False)
+    korean = TextProcessor.from_file(FIXTURES / "processors" / "kss.json")
+    words = Lexicon("ko", {"hello": "헬로"})
+    assert not korean.is_speakable("hello.") and korean.is_speakable("hello.", words)
+    assert korean.unspeakable("hello 친구") == ["e", "h", "l", "o"] and korean.unspeakable("hello 친구", words) == []

@@ -196,11 +196,17 @@ def test_srt_reads_back_the_same_cues():
         assert sub.content == "\n".join(cue.lines)
 
 
-def test_a_zero_length_cue_is_kept_in_both_formats():
+def test_a_cue_left_no_time_joins_its_neighbour():
+    """No cue of zero length (WebVTT forbids it): "Um." has no time of its own, so it joins
+    the cue before it; where that one is full, the cue after it."""
     text = "Hello. Um. World."
     made = cues(timed(text, [(0.0, 0.5), (0.5, 0.5), (0.5, 1.0)]), text, 2.0)
-    assert made[1] == Cue(0.5, 0.5, ("Um.",))
-    assert len(read_vtt(to_vtt(made))) == len(list(srt.parse(to_srt(made)))) == 3
+    assert made == [Cue(0.0, 0.5, ("Hello. Um.",)), Cue(0.5, 1.0, ("World.",))]
+    assert len(read_vtt(to_vtt(made))) == len(list(srt.parse(to_srt(made)))) == 2
+    full = "x" * 40 + " " + "y" * 40 + "."
+    text = f"{full} Um. World."
+    made = cues(timed(text, [(0.0, 0.4), (0.4, 0.5), (0.5, 0.5), (0.5, 1.0)]), text, 2.0)
+    assert made == [Cue(0.0, 0.5, ("x" * 40, "y" * 40 + ".")), Cue(0.5, 1.0, ("Um. World.",))]
 
 
 @pytest.mark.parametrize("suffix", FORMATS)

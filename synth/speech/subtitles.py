@@ -128,15 +128,24 @@ def cues(words: list[TimedWord], text: str, duration: float) -> list[Cue]:
     groups = _groups(words, shown)
     limit = math.floor(round(duration * 1000, 6))
     starts = [min(max(_ms(words[a].start), 0), limit) for a, _ in groups]
-    result = []
+    timed = []
     for i, (a, b) in enumerate(groups):
         start = starts[i]
         end = _ms(words[b].end)
         if end <= start:  # every word skipped
             end = start + _ms(MIN_CUE_SECONDS)
-        end = max(min(end, starts[i + 1] if i + 1 < len(starts) else limit), start)
-        result.append(Cue(start / 1000, end / 1000, shown.wrap(a, b)))
-    return result
+        timed.append([a, b, start, min(end, starts[i + 1] if i + 1 < len(starts) else limit)])
+    # A cue left no time shows nothing (players drop it; WebVTT forbids it): its words join the
+    # cue before, or the one after, where they fit; else they are left out (no word of it was said).
+    kept = []
+    for i, (a, b, start, end) in enumerate(timed):
+        if end > start:
+            kept.append([a, b, start, end])
+        elif kept and shown.wrap(kept[-1][0], b) is not None:
+            kept[-1][1] = b
+        elif i + 1 < len(timed) and shown.wrap(a, timed[i + 1][1]) is not None:
+            timed[i + 1][0] = a
+    return [Cue(start / 1000, end / 1000, shown.wrap(a, b)) for a, b, start, end in kept]
 
 
 def _timestamp(seconds: float) -> str:

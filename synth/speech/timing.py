@@ -19,11 +19,6 @@ class TimedWord:
     char_end: int
     symbols: tuple[str, ...] = ()  # what the model read for it ("@" marks an ARPAbet phoneme)
 
-    def shifted(self, seconds: float, chars: int) -> "TimedWord":
-        """The same word later in a longer audio and text."""
-        return dataclasses.replace(self, start=self.start + seconds, end=self.end + seconds,
-                                   char_start=self.char_start + chars, char_end=self.char_end + chars)
-
     def as_dict(self) -> dict:
         return {"text": self.text, "start": round(self.start, 4), "end": round(self.end, 4),
                 "char_start": self.char_start, "char_end": self.char_end, "symbols": list(self.symbols)}

@@ -134,24 +134,26 @@ class Voice:
         return 1000 * self.vocoder.hop_size / self.sample_rate
 
     # -- stages -----------------------------------------------------------------------
-    def sentences(self, text: str) -> list[str]:
-        """Check `text` and split it into the sentences that will be decoded."""
+    def sentences(self, text: str, pronunciations: Mapping[str, str] | None = None) -> list[str]:
+        """Check `text` and split it into the sentences that will be decoded (`pronunciations`:
+        a caller's lexicon entries, which may make a word speakable)."""
         if not isinstance(text, str) or not text.strip():
             raise TextError("the text is empty: type something to speak", reason="empty")
         if len(text) > self.max_chars:
             raise TextError(f"the text is {len(text):,} characters long; this voice speaks at most "
                             f"{self.max_chars:,} at a time: shorten it",
                             reason="too_long", length=len(text), limit=self.max_chars)
-        sentences = [s for s in split_sentences(text, self.language) if self.processor.is_speakable(s)]
+        words = self.lexicon_with(pronunciations)
+        sentences = [s for s in split_sentences(text, self.language) if self.processor.is_speakable(s, words)]
         if not sentences:
             raise TextError(f"nothing in {text[:80]!r} can be said by this voice "
                             f"(language '{self.language}'): it knows none of its letters",
                             reason="nothing_speakable", language=self.language)
         return sentences
 
-    def unspeakable(self, text: str) -> list[str]:
+    def unspeakable(self, text: str, pronunciations: Mapping[str, str] | None = None) -> list[str]:
         """Characters of `text` this voice will skip (emoji, symbols, other scripts)."""
-        return self.processor.unspeakable(text)
+        return self.processor.unspeakable(text, self.lexicon_with(pronunciations))
 
     def lexicon_with(self, pronunciations: Mapping[str, str] | None) -> lexicon.Lexicon:
         """The voice's lexicon with a caller's own entries over it; an entry the voice cannot
@@ -201,8 +203,11 @@ class Voice:
             words = timed_words(encoded.words, symbols, frames_from_durations(durations), seconds_per_frame)
         else:  # attention reads the final punctuation and eos while the last word dies away, until the stop
             words = timed_words(encoded.words, symbols, frames_from_alignment(alignment, len(mel)), seconds_per_frame)
-            if words:
-                words[-1] = dataclasses.replace(words[-1], end=len(mel) * seconds_per_frame)
+            said = [index for index, word in enumerate(encoded.words) if word.first < word.last]
+            if said:  # the last word that says something; silent ones after it, zero-length at the stop
+                stop = len(mel) * seconds_per_frame
+                words[said[-1]] = dataclasses.replace(words[said[-1]], end=stop)
+                words[said[-1] + 1:] = [dataclasses.replace(w, start=stop, end=stop) for w in words[said[-1] + 1:]]
         return SpeechChunk(text, self.vocode(mel), self.sample_rate, mel, alignment, pause, durations, symbols, words)
 
     def _placed(self, chunks: Iterator[SpeechChunk], text: str, sentences: list[str]) -> Iterator[SpeechChunk]:
@@ -210,7 +215,8 @@ class Voice:
         in the whole text (the sentences were split from it with whitespace collapsed)."""
         elapsed, positions = 0, _positions(text, sentences)
         for chunk, where in zip(chunks, positions):
-            chunk.words = [dataclasses.replace(w, start=w.start + elapsed / self.sample_rate,
+            chunk.words = [dataclasses.replace(w, text=text[where[w.char_start]:where[w.char_end - 1] + 1],
+                                               start=w.start + elapsed / self.sample_rate,
                                                end=w.end + elapsed / self.sample_rate,
                                                char_start=where[w.char_start], char_end=where[w.char_end - 1] + 1)
                            for w in chunk.words]
@@ -232,8 +238,8 @@ class Voice:
     def stream(self, text: str, options: SpeechOptions | None = None) -> Iterator[SpeechChunk]:
         """One chunk per sentence, each as soon as it is made. A worker thread decodes the
         next batch while this one vocodes and hands over the sentences already decoded."""
-        sentences = self.sentences(text)
         options = options or SpeechOptions()
+        sentences = self.sentences(text, options.pronunciations)
         decoded: queue.Queue = queue.Queue(maxsize=self.text_to_mel.BATCH_SIZE)  # one batch ahead, no more
         stop = threading.Event()
 
@@ -269,10 +275,12 @@ class Voice:
 
     def speak(self, text: str, options: SpeechOptions | None = None) -> Speech:
         """The whole text, sentences decoded in batches, joined with short pauses."""
-        sentences = self.sentences(text)
-        decoded = self._decoded(sentences, options or SpeechOptions(), first_alone=False)
+        options = options or SpeechOptions()
+        sentences = self.sentences(text, options.pronunciations)
+        decoded = self._decoded(sentences, options, first_alone=False)
         chunks = (self.chunk(*item, last=index == len(sentences) - 1) for index, item in enumerate(decoded))
-        return Speech.from_chunks(list(self._placed(chunks, text, sentences)), self.unspeakable(text))
+        return Speech.from_chunks(list(self._placed(chunks, text, sentences)),
+                                  self.unspeakable(text, options.pronunciations))
 
 
 def _positions(text: str, sentences: list[str]) -> list[list[int]]:

@@ -4,7 +4,10 @@ A voice says some words wrong (names, loan words, "Tacotron"); a lexicon entry r
 word, whole and in any case, before the front end reads it, so its timings and the
 symbols shown for it follow the replacement. A reading is an English ARPAbet spelling in
 braces (`{T AH0 M EY1 T OW2}`, symbols the LJSpeech voice has), Mandarin pinyin with tone
-numbers (`ni3 hao3`), or, in every language, a respelling in the voice's own letters.
+numbers (`ni3 hao3`), or, in every language, a respelling in the voice's own letters (Han
+characters for Mandarin). A word is whole when no letter of its own script touches it, so
+"AI" is found in "我用AI"; a Korean word may be followed by its particle ("사과" in "사과를").
+Text already in braces is left alone.
 
 Sources, each overriding the one before: BUILT_IN, the JSON file named by SYNTH_LEXICON
 (`{"en": {"word": "reading", ...}, "ko": {...}}`), and the entries a caller passes per
@@ -31,6 +34,9 @@ BUILT_IN: dict[str, dict[str, str]] = {
 }
 ENVIRONMENT = "SYNTH_LEXICON"
 _HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_HANGUL = "\uac00-\ud7a3"
+_PINYIN = re.compile(r"[a-zü]+[1-5](?:\s+[a-zü]+[1-5])*", re.IGNORECASE)
+_BRACED = r"\{[^}]*\}"  # already a pronunciation: left alone
 
 
 class Lexicon:
@@ -41,21 +47,25 @@ class Lexicon:
         self.entries = {word.strip(): reading.strip() for word, reading in dict(entries).items()}
         words = sorted(self.entries, key=len, reverse=True)  # "New York" before "New"
         self._readings = {word.casefold(): self._reading(self.entries[word]) for word in words}
-        self._pattern = re.compile("|".join(self._whole(word) for word in words), re.IGNORECASE) if words else None
+        self._pattern = re.compile("|".join([_BRACED, *(self._whole(word) for word in words)]), re.IGNORECASE) \
+            if words else None
 
     def __len__(self) -> int:
         return len(self.entries)
 
     def _reading(self, reading: str) -> str:
         """Pinyin is read as syllables, not as Latin letters: it goes in braces."""
-        return f"{{{reading}}}" if self.language == "zh" and not reading.startswith("{") else reading
+        return f"{{{reading}}}" if self.language == "zh" and _PINYIN.fullmatch(reading) else reading
 
     @staticmethod
     def _whole(word: str) -> str:
-        """`word` not inside a longer one; Chinese, written without spaces, matches anywhere."""
+        """`word` where no letter of its own script touches it: Chinese, written without
+        spaces, anywhere; Korean before any particle; Latin words between non-Latin letters."""
         if _HAN.match(word):
             return re.escape(word)
-        return rf"(?<!\w){re.escape(word)}(?!\w)"
+        if re.match(f"[{_HANGUL}]", word):
+            return rf"(?<![{_HANGUL}]){re.escape(word)}"
+        return rf"(?<![^\W\d_{_HANGUL}\u3400-\u9fff]){re.escape(word)}(?![^\W\d_{_HANGUL}\u3400-\u9fff])"
 
     def updated(self, entries: Mapping[str, str]) -> "Lexicon":
         """This lexicon with `entries` added or overriding (same word in any case)."""
@@ -66,7 +76,7 @@ class Lexicon:
         """Every listed word replaced by its reading; each reading points at its word."""
         if self._pattern is None:
             return text
-        return text.sub(self._pattern, lambda match: self._readings[match.group(0).casefold()])
+        return text.sub(self._pattern, lambda match: self._readings.get(match.group(0).casefold(), match.group(0)))
 
     def checked(self, unknown: Callable[[str], list[str]]) -> tuple["Lexicon", list[tuple[str, str, list[str]]]]:
         """Only the entries whose reading the voice can say; and (word, reading, symbols the
@@ -116,18 +126,19 @@ def configured(language: str, unknown: Callable[[str], list[str]]) -> tuple[Lexi
     """BUILT_IN with the SYNTH_LEXICON file over it, for `language`, keeping the entries a
     voice can say (`unknown`: see Lexicon.checked); and what was dropped, each also logged. A
     bad file never stops a voice: its good entries are kept."""
-    entries, dropped = dict(BUILT_IN.get(language, {})), []
+    lexicon, refused = Lexicon(language, BUILT_IN.get(language, {})).checked(unknown)
+    dropped = [f"built-in lexicon: symbols the {language} voice does not have: {described(refused)}"] if refused else []
     path = os.environ.get(ENVIRONMENT)
     if path:
         try:
-            from_file, dropped = read_file(path)
-            entries |= from_file.get(language, {})
+            from_file, problems = read_file(path)
+            dropped += problems
+            good, refused = Lexicon(language, from_file.get(language, {})).checked(unknown)
+            lexicon = lexicon.updated(good.entries)
+            if refused:
+                dropped.append(f"{path}: symbols the {language} voice does not have: {described(refused)}")
         except LexiconError as e:
-            dropped = [str(e)]
-    lexicon, refused = Lexicon(language, entries).checked(unknown)
-    if refused:
-        dropped.append(f"{path or 'built-in lexicon'}: symbols the {language} voice does not have: "
-                       f"{described(refused)}")
+            dropped.append(str(e))
     for message in dropped:
         log.warning("lexicon: %s", message)
     return lexicon, dropped

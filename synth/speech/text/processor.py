@@ -1,7 +1,9 @@
 """`processor.json` (the voice's symbol table) + the front end its voice was trained with."""
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import itertools
 import json
 import re
 import unicodedata
@@ -93,16 +95,31 @@ class TextProcessor:
         return [symbol.symbol for symbol in self._front_end(Traced(text))]
 
     def _read(self, text: Traced) -> list[Symbol]:
-        """The symbols the voice knows for `text`; `{HH AH0 L OW1}` spans are read as ARPAbet.
-        Symbols the voice does not know are dropped, as in training."""
-        symbols, start = [], 0
+        """The symbols the voice knows for `text`; `{HH AH0 L OW1}` spans are read as ARPAbet
+        (pinyin for Mandarin). Symbols the voice does not know are dropped, as in training."""
+        pieces, start = [], 0
         for braces in _BRACES.finditer(text.text):
-            symbols += self._front_end(Traced(text.text[start:braces.start()], text.origins[start:braces.start()]))
+            pieces.append(self._front_end(Traced(text.text[start:braces.start()], text.origins[start:braces.start()])))
             span = text.span(braces.start(), braces.end())
-            symbols += [Symbol(symbol, *span) for symbol in self._braced(braces.group(1))]
+            pieces.append([Symbol(symbol, *span) for symbol in self._braced(braces.group(1))])
             start = braces.end()
-        symbols += self._front_end(Traced(text.text[start:], text.origins[start:]))
+        pieces.append(self._front_end(Traced(text.text[start:], text.origins[start:])))
+        symbols = pieces[0] if len(pieces) == 1 else self._joined(pieces, text)
         return [s for s in symbols if s.symbol in self.symbol_to_id]
+
+    def _joined(self, pieces: list[list[Symbol]], text: Traced) -> list[Symbol]:
+        """Pieces read apart (text around braces) as one utterance: for Mandarin, `sil` only at
+        both ends and `#0` between the pieces, as between any two syllables."""
+        if self.language != "zh":
+            return [symbol for piece in pieces for symbol in piece]
+        pieces = [kept for kept in ([s for s in piece if s.symbol != "sil"] for piece in pieces) if kept]
+        start, end = text.span(0, len(text))
+        symbols = [Symbol("sil", start, start)]
+        for index, piece in enumerate(pieces):
+            if index:
+                symbols.append(Symbol("#0", piece[0].start, piece[0].start))
+            symbols += piece
+        return symbols + [Symbol("sil", end, end)]
 
     def _braced(self, reading: str) -> list[str]:
         """A {braced} reading as symbols: ARPAbet phonemes for English ("@HH"), pinyin
@@ -132,17 +149,19 @@ class TextProcessor:
             return readable.pinyin(symbols, self._pinyin_dict)
         return "".join(symbols)
 
+    def _read_with(self, text: str, lexicon: Lexicon | None) -> list[Symbol]:
+        return self._read(Traced(text) if lexicon is None else lexicon.apply(Traced(text)))
+
     def encode(self, text: str, lexicon: Lexicon | None = None) -> Encoded:
         """The ids of `text` (+ eos) and its words, each with the ids that read it; the
         `lexicon`'s words are read as it says (their words and timings follow)."""
-        traced = Traced(text) if lexicon is None else lexicon.apply(Traced(text))
-        symbols = self._read(traced)
+        symbols = self._read_with(text, lexicon)
         ids = [self.symbol_to_id[s.symbol] for s in symbols] + [self.eos_id]
         return Encoded(ids, _words(text, symbols, [self._is_speech(i) for i in ids]))
 
-    def text_to_ids(self, text: str) -> list[int]:
+    def text_to_ids(self, text: str, lexicon: Lexicon | None = None) -> list[int]:
         """Cleaned text -> ids + eos, the same ids as tensorflow-tts."""
-        return self.encode(text).ids
+        return [self.symbol_to_id[s.symbol] for s in self._read_with(text, lexicon)] + [self.eos_id]
 
     def symbols(self, ids: list[int]) -> list[str]:
         """The symbols the model reads for `ids` ("@" marks an ARPAbet phoneme)."""
@@ -152,20 +171,20 @@ class TextProcessor:
         symbol = self._id_to_symbol[symbol_id]
         return symbol not in NOT_SPEECH and symbol[-1].isalnum()
 
-    def _spoken(self, text: str) -> Counter:
+    def _spoken(self, text: str, lexicon: Lexicon | None = None) -> Counter:
         """The letters or phonemes the voice says for `text` (punctuation and pauses left out)."""
-        return Counter(i for i in self.text_to_ids(text)[:-1] if self._is_speech(i))
+        return Counter(i for i in self.text_to_ids(text, lexicon)[:-1] if self._is_speech(i))
 
-    def is_speakable(self, text: str) -> bool:
+    def is_speakable(self, text: str, lexicon: Lexicon | None = None) -> bool:
         """Whether `text` holds at least one letter, digit or phoneme this voice knows."""
-        return bool(self._spoken(text))
+        return bool(self._spoken(text, lexicon))
 
-    def unspeakable(self, text: str) -> list[str]:
+    def unspeakable(self, text: str, lexicon: Lexicon | None = None) -> list[str]:
         """Characters of `text` the voice will not say: no letter or phoneme of the voice
         comes from them (emoji, symbols, scripts it was not trained on). Punctuation is never
         listed (it shapes the prosody, it is not said), except signs a reader says aloud. A character is judged in context
         ("$" in "$3" is read as "dollars"), but only when it says nothing on its own."""
-        text = _BRACES.sub(" ", text)
+        text = _BRACES.sub(" ", text if lexicon is None else lexicon.apply(Traced(text)).text)
         suspects = sorted({c for c in text if not c.isspace() and not self._spoken(c)
                            and (c in SAID_SIGNS or not unicodedata.category(c).startswith("P"))})
         if not suspects:
@@ -192,18 +211,33 @@ def _words(text: str, symbols: list[Symbol], spoken: list[bool]) -> list[Word]:
             end -= 1
         if start < end:
             spans.append([start, end])
+    # A symbol that reads across two words joins them ("1 000 €").
+    starts, ends = [start for start, _ in spans], [end for _, end in spans]
+    joined = [False] * len(spans)  # joined[k]: spans k and k + 1 are one word
+    for symbol in symbols:
+        if symbol.end > symbol.start:
+            for k in range(bisect.bisect_right(ends, symbol.start), bisect.bisect_left(starts, symbol.end) - 1):
+                joined[k] = True
     merged = []
-    for span in spans:  # a symbol that reads across two words joins them
-        if merged and any(s.start < merged[-1][1] and s.end > span[0] for s in symbols if s.end > s.start):
+    for k, span in enumerate(spans):
+        if k and joined[k - 1]:
             merged[-1][1] = span[1]
         else:
             merged.append(span)
+    # Each word's symbols: those whose span overlaps it (in order, one run).
+    starts, ends = [start for start, _ in merged], [end for _, end in merged]
+    firsts, lasts = [None] * len(merged), [None] * len(merged)
+    for index, symbol in enumerate(symbols):
+        if symbol.end > symbol.start:
+            k = bisect.bisect_right(ends, symbol.start)
+            while k < len(merged) and starts[k] < symbol.end:
+                firsts[k] = index if firsts[k] is None else firsts[k]
+                lasts[k] = index + 1
+                k += 1
+    reached = list(itertools.accumulate((s.start for s in symbols), max))  # the first symbol at or after a place
     words = []
-    for start, end in merged:
-        inside = [i for i, s in enumerate(symbols) if s.start < end and s.end > start and s.end > s.start]
-        if inside:
-            first, last = inside[0], inside[-1] + 1
-        else:  # nothing said: an empty run where it stands
-            first = last = next((i for i, s in enumerate(symbols) if s.start >= end), len(symbols))
+    for (start, end), first, last in zip(merged, firsts, lasts):
+        if first is None:  # nothing said: an empty run where it stands
+            first = last = bisect.bisect_left(reached, end)
         words.append(Word(text[start:end], start, end, first, last))
     return words
