@@ -7,29 +7,40 @@ Configuration (environment): GRADIO_SERVER_NAME / GRADIO_SERVER_PORT (default
 "all"), SYNTH_MAX_TEXT_CHARS (default 1000), SYNTH_MAX_SIDE (working image size: longest
 side, default 1024 on a GPU, 512 on a CPU), SYNTH_MAX_FILE_SIZE (upload limit, default
 "20mb"), SYNTH_API_KEY (when set, the /v1 routes need `Authorization: Bearer <key>`),
-SYNTH_DEBUG=1 (TensorFlow's own log lines and tracebacks of user mistakes).
+SYNTH_DEBUG=1 (TensorFlow's own log lines and tracebacks of user mistakes), and the limits in
+README's configuration table (SYNTH_QUEUE_SIZE, SYNTH_SPEECH_CONCURRENCY, SYNTH_UPLOAD_MB, ...).
 
 One server: the page, Gradio's API (/speak, /stylize, /list_voices, /list_styles), the same
 four as MCP tools (/gradio_api/mcp/), and OpenAI's speech routes (/v1, synth.api).
 """
 from __future__ import annotations
 
+import atexit
 import html
 import json
 import logging
 import os
 import shutil
+import signal
+import tempfile
 from pathlib import Path
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio is imported
+# Gradio's uploads and served files go into a folder of this run's own, removed at exit
+# (unless GRADIO_TEMP_DIR names one): a restart leaves nothing behind.
+if "GRADIO_TEMP_DIR" not in os.environ:
+    os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="synth-gradio-")
+    atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
 
 import gradio as gr  # noqa: E402
+from starlette.middleware import Middleware  # noqa: E402
 
 from synth import api, audio, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.image.styler import cycle_error  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback, readalong  # noqa: E402
+from synth.serving.limits import UploadLimit, UploadQuota  # noqa: E402
 from synth.speech import Speech, SpeechOptions, subtitles  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
 from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
@@ -38,14 +49,20 @@ log = logging.getLogger("synth.app")
 ASSETS = Path(__file__).parent / "assets"
 MAX_TEXT_CHARS = int(os.environ.get("SYNTH_MAX_TEXT_CHARS", "1000"))
 MAX_FILE_SIZE = os.environ.get("SYNTH_MAX_FILE_SIZE", "20mb")
+UPLOAD_MB = int(os.environ.get("SYNTH_UPLOAD_MB", "100"))  # one client's uploads, per window
+UPLOAD_WINDOW_SECONDS = 600
+BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") == "1"
 DEVICE = device.setup()
 ON_GPU = DEVICE.startswith("GPU")
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
 MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))
-CONCURRENCY = 2 if ON_GPU else 1  # one request at a time keeps a CPU responsive
-QUEUE_SIZE = 32                   # requests waiting, per task
+# Photos restyled at once (one keeps a CPU responsive); speech requests in flight at once: their
+# sentences are decoded together (synth.serving.batching), so more at once serve a class faster.
+CONCURRENCY = int(os.environ.get("SYNTH_IMAGE_CONCURRENCY", "2" if ON_GPU else "1"))
+SPEECH_CONCURRENCY = int(os.environ.get("SYNTH_SPEECH_CONCURRENCY", "16" if ON_GPU else "8"))
+QUEUE_SIZE = int(os.environ.get("SYNTH_QUEUE_SIZE", "64"))  # requests waiting, for the whole app
 # Turns at the speech models, shared by the page and the /v1 routes (synth.api).
-SPEECH_SLOTS = Slots(CONCURRENCY, QUEUE_SIZE)
+SPEECH_SLOTS = Slots(SPEECH_CONCURRENCY, QUEUE_SIZE)
 PAGE_SPEEDS = (0.5, 2.0)
 STREAMING = shutil.which("ffmpeg") is not None
 # The Train tab occupies the machine for minutes: only where its host turns it on.
@@ -241,6 +258,15 @@ def load(name: str, lang: str, progress: gr.Progress | None = None):
 
 
 # -- image -------------------------------------------------------------------------------
+def _png(image, what: str) -> str:
+    """`image` as a PNG file of this request's own (FILES gives each file a new folder).
+    Handing Gradio a PIL image instead would file it under a hash of its content, which a
+    second visitor restyling the same photo rewrites while the first is downloading it."""
+    path = FILES.path(what, ".png")
+    image.save(path)
+    return str(path)
+
+
 def stylize(photo: str | None, style: str, request: gr.Request):
     """Restyle a photo with a CycleGAN style (the API endpoint and MCP tool `stylize`).
 
@@ -255,7 +281,7 @@ def stylize(photo: str | None, style: str, request: gr.Request):
     if photo is None:
         raise refuse(say("no_photo", lang))
     try:
-        return load(style, lang).stylize(photo)
+        return _png(load(style, lang).stylize(photo), style)
     except SynthError as e:
         raise person_error(e, lang) from e
 
@@ -276,19 +302,17 @@ def restyle_page(photo: str | None, style: str, round_trip: bool, request: gr.Re
         back = load(inverse, lang, progress).stylize(after) if round_trip and inverse else None
     except SynthError as e:
         raise person_error(e, lang) from e
-    path = FILES.path(style, ".png")
-    after.save(path)
+    shown = (_png(before, "photo"), _png(after, style))
     w, h = after.size
     note = (say("reduced", lang, w=w, h=h, ow=original[0], oh=original[1], side=MAX_SIDE)
             if (w, h) != original else say("full_size", lang, w=w, h=h))
     if back is None:
-        return (before, after), str(path), note, gr.Gallery(visible=False), ""
+        return shown, shown[1], note, gr.Gallery(visible=False), ""
     error = cycle_error(before, back)
     captions = SAY["cycle_captions"][lang == "ko"]
-    cycle = gr.Gallery(list(zip((before, after, back), captions)), visible=True)
-    return (before, after), str(path), note, cycle, say("cycle_error", lang, error=error,
-                                                        there=messages.label(style, lang),
-                                                        back=messages.label(inverse, lang))
+    cycle = gr.Gallery(list(zip((*shown, _png(back, inverse)), captions)), visible=True)
+    return shown, shown[1], note, cycle, say("cycle_error", lang, error=error, there=messages.label(style, lang),
+                                             back=messages.label(inverse, lang))
 
 
 def style_changed(style: str):
@@ -384,7 +408,7 @@ def try_trained(photo: str | None, run_dir: str | None, request: gr.Request):
     if photo is None:
         raise refuse(say("no_photo", lang))
     try:
-        return Styler.from_pretrained(run_dir, max_side=MAX_SIDE).stylize(photo)
+        return _png(Styler.from_pretrained(run_dir, max_side=MAX_SIDE).stylize(photo), "my-style")
     except SynthError as e:
         raise person_error(e, lang) from e
 
@@ -867,7 +891,7 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
         text_file.upload(read_text_file, text_file, text, api_visibility="private")
         speak_button.click(speak_page, [text, voice, speed, pitch, energy, audio_format, lexicon_table, show_read],
                            [player, said, read_along], api_name="speak_page", api_visibility="private",
-                           concurrency_limit=CONCURRENCY, concurrency_id="speech"
+                           concurrency_limit=SPEECH_CONCURRENCY, concurrency_id="speech"
                            ).success(finish_speech, [said, show_read],
                                      [player, audio_file, *subtitle_buttons, read_along, mel_plot, alignment_plot,
                                       speech_info], api_name="finish_speech", api_visibility="private")
@@ -877,7 +901,7 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
         api_speed = gr.Slider(MIN_SPEED, MAX_SPEED, value=1.0, step=0.05, visible=False)
         gr.Button(visible=False).click(speak, [text, voice, api_speed, pitch, energy, audio_format],
                                        [audio_file, mel_plot, alignment_plot, speech_info],
-                                       api_name="speak", concurrency_limit=CONCURRENCY, concurrency_id="speech")
+                                       api_name="speak", concurrency_limit=SPEECH_CONCURRENCY, concurrency_id="speech")
 
     with gr.Tab(I18N("train"), visible=TRAINING):
         gr.Markdown(I18N("train_help"))
@@ -928,11 +952,16 @@ def launch(**kwargs):
     for problem in MODELS.preload(names):
         log.warning("SYNTH_PRELOAD: %s", problem)
     v1 = api.router(MODELS, SPEECH_SLOTS, os.environ.get("SYNTH_API_KEY") or None)
+    uploads = Middleware(UploadLimit, quota=UploadQuota(UPLOAD_MB * 10**6, UPLOAD_WINDOW_SECONDS),
+                         behind_proxy=BEHIND_PROXY, unknown_size=UPLOAD_MB * 10**6)
     return demo.queue(max_size=QUEUE_SIZE, api_open=False).launch(
         i18n=I18N, theme=THEME, css=CSS, js=JS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
-        footer_links=["api"], mcp_server=True, app_kwargs={"routes": v1.routes}, **kwargs)
+        footer_links=["api"], mcp_server=True, app_kwargs={"routes": v1.routes, "middleware": [uploads]}, **kwargs)
 
 
 if __name__ == "__main__":
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    # SIGTERM (docker stop, a Space restarting) ends the app as Ctrl-C does: the server closes,
+    # Gradio empties its cache and synth's result folder is removed.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     launch()

@@ -150,14 +150,17 @@ def test_api_text_file_as_image(client, tmp_path):
 
 
 @contextlib.contextmanager
-def _app_process(hf_home: Path, hub_endpoint: str, log: list):
+def _app_process(hf_home: Path, hub_endpoint: str, log: list, server_out: list | None = None):
     """`python app.py` as a person starts it, online (not offline mode) against
-    `hub_endpoint`; yields its URL once it answers; its output is appended to `log`."""
+    `hub_endpoint`; yields its URL once it answers; its output is appended to `log` (and the
+    process to `server_out`, for a test that stops it itself)."""
     port = free_port()
     env = dict(os.environ, HF_HOME=str(hf_home), HF_HUB_OFFLINE="0", HF_ENDPOINT=hub_endpoint,
                GRADIO_SERVER_PORT=str(port), GRADIO_SERVER_NAME="127.0.0.1")
     server = subprocess.Popen([sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
+    if server_out is not None:
+        server_out.append(server)
     url = f"http://127.0.0.1:{port}/"
     try:
         for _ in range(120):
@@ -357,6 +360,40 @@ def test_a_bad_lexicon_file_is_named_and_the_app_starts(tmp_path, monkeypatch):
         wav, *_ = Client(url, verbose=False).predict("A potato.", "ljspeech-en-fastspeech2", api_name="/speak")
         assert sf.info(wav).samplerate == 22050
     assert f"{path}: symbols the en voice does not have: 'tomato' -> '{{T QQ1}}' (QQ1)" in log[0]
+
+
+@pytest.mark.slow
+def test_uploads_are_limited_per_client_and_temporary_folders_go_at_exit(tmp_path, monkeypatch):
+    """One client uploading 19 MB files in a burst: refused with a message once past its
+    100 MB; then a speech and a photo are made, and SIGTERM leaves no temporary files."""
+    import httpx
+
+    from hubcache import build_cache
+
+    hf_home, log, temp = tmp_path / "hf-home", [], tmp_path / "tmp"
+    temp.mkdir()
+    build_cache(hf_home / "hub", ["ljspeech-en", "horse2zebra"])
+    monkeypatch.setenv("TMPDIR", str(temp))  # where the app makes its folders (Gradio's too)
+    monkeypatch.delenv("GRADIO_TEMP_DIR", raising=False)
+    monkeypatch.setenv("SYNTH_MAX_FILE_SIZE", "20mb")  # the default (the tests' app takes 2 MB)
+    server = []
+    with _app_process(hf_home, f"http://127.0.0.1:{free_port()}", log, server) as url:
+        body = b"\0" * 19_000_000
+        statuses = []
+        for i in range(7):
+            reply = httpx.post(url + "gradio_api/upload", files={"files": (f"big{i}.bin", body)}, timeout=60,
+                               headers={"accept-language": "en-US"})
+            statuses.append(reply.status_code)
+        assert statuses == [200] * 5 + [429] * 2
+        assert "You have uploaded 95 MB in the last 10 minutes; the limit is 100 MB." in reply.json()["detail"]
+        client = Client(url, verbose=False)
+        client.predict("Hello there.", "ljspeech-en", api_name="/speak")
+        client.predict(handle_file(str(ROOT / "assets" / "chelsea.jpg")), "horse2zebra", api_name="/stylize")
+        made = sorted(p.name.rsplit("-", 1)[0] for p in temp.glob("synth-*"))
+        assert made == ["synth", "synth-gradio"] and len([p for p in temp.rglob("*") if p.is_file()]) >= 8
+        server[0].send_signal(15)  # SIGTERM
+        assert server[0].wait(timeout=60) is not None
+    assert list(temp.iterdir()) == []
 
 
 @pytest.mark.slow

@@ -184,3 +184,29 @@ def test_korean_axis_labels_have_a_font():
             figure.savefig(io.BytesIO(), format="png")
     assert [str(w.message) for w in caught if "missing from" in str(w.message)] == []
     assert mel.axes[0].get_xlabel() == "시간 (초)"
+
+
+def test_output_files_stay_under_their_size_and_go_at_exit():
+    files = OutputFiles(max_bytes=10_000)
+    made = []
+    for i in range(5):
+        path = files.path("x", ".bin")  # each new file first prunes the oldest past 10 kB
+        path.write_bytes(b"x" * 4000)
+        os.utime(path.parent, (time.time() - 100 + i,) * 2)
+        made.append(path)
+    files.path("x", ".bin")
+    assert [p.exists() for p in made] == [False, False, False, True, True]
+    files.remove()
+    assert not files.directory.exists()
+
+
+def test_upload_quota_per_client():
+    from synth.serving.limits import UploadQuota, client_of
+
+    quota = UploadQuota(max_bytes=100, window=60)
+    assert [quota.take("a", 40, now=t) for t in (0, 1)] == [0, 0]
+    assert quota.take("a", 40, now=2) == 58  # 120 > 100: again when the first 40 leave, at t = 60
+    assert quota.take("b", 40, now=2) == 0  # another client is not held back
+    assert quota.take("a", 40, now=61) == 0
+    scope = {"client": ("10.0.0.9", 5000), "headers": [(b"x-forwarded-for", b"203.0.113.7, 10.0.0.1")]}
+    assert client_of(scope, behind_proxy=True) == "203.0.113.7" and client_of(scope, behind_proxy=False) == "10.0.0.9"

@@ -7,6 +7,7 @@ from synth import catalog, hub
 from synth.errors import SynthError
 from synth.image import Styler
 from synth.image.io import DEFAULT_MAX_SIDE
+from synth.serving.batching import Batcher
 from synth.speech import Voice
 from synth.speech.voice import MAX_TEXT_CHARS
 
@@ -31,7 +32,9 @@ class ModelCache:
         with lock:
             if name not in self._models:
                 if model.task == "voice":
-                    self._models[name] = Voice.from_pretrained(name, max_chars=self.max_text_chars)
+                    voice = Voice.from_pretrained(name, max_chars=self.max_text_chars)
+                    voice.to_mel = Batcher(voice.to_mel, voice.text_to_mel.BATCH_SIZE)  # shared by every request
+                    self._models[name] = voice
                 else:
                     self._models[name] = Styler.from_pretrained(name, max_side=self.max_side)
             return self._models[name]

@@ -105,6 +105,9 @@ class Voice:
         self.processor = processor
         self.max_chars = max_chars
         self.sample_rate = int(vocoder.sample_rate or 22050)
+        # ids -> mels: the model's own call, which a server may share between requests
+        # (synth.serving.batching) so that what waits is decoded together
+        self.to_mel = text_to_mel.to_mel
         # the built-in and SYNTH_LEXICON pronunciations it can say; what it could not, in words
         self.lexicon, self.lexicon_problems = lexicon.configured(self.language, processor.unknown_symbols)
 
@@ -183,7 +186,7 @@ class Voice:
     def mels(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
         """All `ids` decoded together as one batch."""
         options.check_controls(self.controls, type(self.text_to_mel).__name__)
-        return self.text_to_mel.to_mel(ids, options)
+        return self.to_mel(ids, options)
 
     def vocode(self, mel: np.ndarray) -> np.ndarray:
         """Mel (frames, n_mels) -> audio limited to [-1, 1], frames x hop samples. Mels are
