@@ -40,7 +40,7 @@ from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.image.styler import cycle_error  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback, readalong  # noqa: E402
-from synth.serving.limits import UploadLimit, UploadQuota  # noqa: E402
+from synth.serving.limits import JobLimit, UploadLimit, UploadQuota  # noqa: E402
 from synth.speech import Speech, SpeechOptions, subtitles  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
 from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
@@ -51,6 +51,9 @@ MAX_TEXT_CHARS = int(os.environ.get("SYNTH_MAX_TEXT_CHARS", "1000"))
 MAX_FILE_SIZE = os.environ.get("SYNTH_MAX_FILE_SIZE", "20mb")
 UPLOAD_MB = int(os.environ.get("SYNTH_UPLOAD_MB", "100"))  # one client's uploads, per window
 UPLOAD_WINDOW_SECONDS = 600
+# Jobs waiting or running at once for one page, and for one address (a class may share one).
+JOBS_PER_SESSION = int(os.environ.get("SYNTH_JOBS_PER_SESSION", "4"))
+JOBS_PER_ADDRESS = int(os.environ.get("SYNTH_JOBS_PER_ADDRESS", "16"))
 BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") == "1"
 DEVICE = device.setup()
 ON_GPU = DEVICE.startswith("GPU")
@@ -954,7 +957,9 @@ def launch(**kwargs):
     v1 = api.router(MODELS, SPEECH_SLOTS, os.environ.get("SYNTH_API_KEY") or None)
     uploads = Middleware(UploadLimit, quota=UploadQuota(UPLOAD_MB * 10**6, UPLOAD_WINDOW_SECONDS),
                          behind_proxy=BEHIND_PROXY, unknown_size=UPLOAD_MB * 10**6)
-    return demo.queue(max_size=QUEUE_SIZE, api_open=False).launch(
+    demo.queue(max_size=QUEUE_SIZE, api_open=False)
+    JobLimit(JOBS_PER_SESSION, JOBS_PER_ADDRESS, BEHIND_PROXY).install(demo._queue)
+    return demo.launch(
         i18n=I18N, theme=THEME, css=CSS, js=JS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
         footer_links=["api"], mcp_server=True, app_kwargs={"routes": v1.routes, "middleware": [uploads]}, **kwargs)
 

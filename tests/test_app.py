@@ -397,6 +397,31 @@ def test_uploads_are_limited_per_client_and_temporary_folders_go_at_exit(tmp_pat
 
 
 @pytest.mark.slow
+def test_one_client_cannot_fill_the_queue(tmp_path, monkeypatch):
+    """Behind a proxy, client A posts 10 /speak jobs and never reads them: past its limit of 3
+    it is refused with a sentence saying why; client B is served meanwhile."""
+    import httpx
+
+    from hubcache import build_cache
+
+    hf_home, log = tmp_path / "hf-home", []
+    build_cache(hf_home / "hub", ["ljspeech-en"])
+    monkeypatch.setenv("SYNTH_BEHIND_PROXY", "1")
+    monkeypatch.setenv("SYNTH_JOBS_PER_ADDRESS", "3")
+    monkeypatch.setenv("SYNTH_PRELOAD", "ljspeech-en")
+    with _app_process(hf_home, f"http://127.0.0.1:{free_port()}", log) as url:
+        replies = [httpx.post(url + "gradio_api/call/speak", timeout=30,
+                              json={"data": ["Hello there. " * 5, "ljspeech-en", 1.0, 1.0, 1.0, "wav"]},
+                              headers={"x-forwarded-for": "203.0.113.1"}) for _ in range(10)]
+        assert [r.status_code for r in replies] == [200] * 3 + [503] * 7
+        assert replies[-1].json()["detail"] == ("You already have 3 requests waiting or running (at most 3 at a "
+                                               "time from your address). Wait for one to finish, then try again.")
+        other = Client(url, verbose=False, headers={"x-forwarded-for": "203.0.113.2"})
+        wav, *_ = other.predict("Good day.", "ljspeech-en", api_name="/speak")
+        assert sf.info(wav).samplerate == 22050
+
+
+@pytest.mark.slow
 def test_browser_style_examples_and_round_trip(app_url):
     """Pick a style that has an inverse: its own example photos show; click one, restyle
     with the round trip on, and see x, G(x), F(G(x)) with the cycle error."""

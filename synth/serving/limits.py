@@ -76,3 +76,46 @@ class UploadLimit:
                 await send({"type": "http.response.body", "body": body})
                 return
         await self.app(scope, receive, send)
+
+
+JOB_MESSAGES = {
+    "en": "You already have {count} requests waiting or running (at most {limit} at a time from {where}). "
+          "Wait for one to finish, then try again.",
+    "ko": "이미 요청 {count}개가 기다리거나 실행 중입니다 ({where}에서 한 번에 {limit}개까지). 하나가 끝난 뒤 다시 "
+          "시도하세요.",
+}
+_WHERE = {"en": ("this page", "your address"), "ko": ("이 페이지", "같은 주소")}
+
+
+class JobLimit:
+    """A fair share of a Gradio queue: at most `per_session` jobs waiting or running for one
+    page (its session) and `per_address` for one address (a class behind one address shares
+    it). A job past the limit is refused at once (503, this sentence) instead of queueing,
+    so one client cannot fill the queue for everyone."""
+
+    def __init__(self, per_session: int, per_address: int, behind_proxy: bool = False):
+        self.per_session, self.per_address, self.behind_proxy = per_session, per_address, behind_proxy
+
+    def install(self, queue) -> None:
+        """Check every job `queue` (a Gradio Queue) is given before it takes it."""
+        push = queue.push
+
+        async def fair_push(body, request, username):
+            refusal = self.refusal(queue.event_ids_to_events.values(), body.session_hash, request)
+            if refusal:
+                return False, refusal, "queue_full"
+            return await push(body, request, username)
+
+        queue.push = fair_push
+
+    def refusal(self, events, session: str | None, request) -> str | None:
+        """The sentence refusing one more job from `request`'s client, or None."""
+        client = client_of(request.scope, self.behind_proxy)
+        events = list(events)
+        same_page = sum(1 for e in events if session is not None and e.session_hash == session)
+        same_address = sum(1 for e in events if client_of(e.request.scope, self.behind_proxy) == client)
+        language = "ko" if request.headers.get("accept-language", "").lower().startswith("ko") else "en"
+        for count, limit, where in ((same_page, self.per_session, 0), (same_address, self.per_address, 1)):
+            if count >= limit:
+                return JOB_MESSAGES[language].format(count=count, limit=limit, where=_WHERE[language][where])
+        return None
