@@ -145,13 +145,13 @@ def test_a_full_queue_is_429(client):
     worker = threading.Thread(target=occupy)
     worker.start()
     held.wait(5)
-    max_waiting, slots.max_waiting = slots.max_waiting, 0
+    (limit, max_waiting), (slots.limit, slots.max_waiting) = (slots.limit, slots.max_waiting), (1, 0)
     try:
         with pytest.raises(openai.RateLimitError) as caught:
             client.audio.speech.create(model="tts-1", voice="ljspeech-en", input="Hi.")
         assert caught.value.body["code"] == "queue_full" and "busy" in caught.value.body["message"]
     finally:
-        slots.max_waiting = max_waiting
+        slots.limit, slots.max_waiting = limit, max_waiting
         release.set()
         worker.join()
 
@@ -176,13 +176,13 @@ def test_voices_list_language_and_family(client):
 
 
 def test_api_callers_share_the_page_turns(app_url, client, monkeypatch):
-    """8 API calls and 3 page requests at once, one turn (CONCURRENCY 1 on a CPU): never two
-    model calls at a time, and the page's requests finish in the order they were sent."""
+    """8 API calls and 3 page requests at once share one model: never two model calls at a
+    time, and the sentences of those waiting are decoded together (fewer calls than requests)."""
     import app
 
-    assert app.CONCURRENCY == 1
     voice = app.MODELS.get("ljspeech-en")
-    mels = voice.mels
+    batcher = voice.to_mel
+    mels, calls = batcher._to_mel, batcher.calls
     active, most = [0], [0]
     lock = threading.Lock()
 
@@ -197,7 +197,7 @@ def test_api_callers_share_the_page_turns(app_url, client, monkeypatch):
             with lock:
                 active[0] -= 1
 
-    monkeypatch.setattr(voice, "mels", counted)
+    monkeypatch.setattr(batcher, "_to_mel", counted)
     errors = []
 
     def call_api():
@@ -211,14 +211,12 @@ def test_api_callers_share_the_page_turns(app_url, client, monkeypatch):
         caller.start()
     page = Client(app_url, verbose=False)
     jobs = [page.submit(f"Sentence number {i}.", "ljspeech-en", api_name="/speak") for i in range(3)]
-    finished = []
     for job in jobs:
-        job.result(timeout=120)
-        finished.append(job.status().time)
+        assert job.result(timeout=120)[0].endswith(".wav")
     for caller in callers:
         caller.join(120)
     assert errors == [] and most[0] == 1
-    assert finished == sorted(finished)
+    assert batcher.calls - calls < 11
 
 
 def _mcp(app_url, steps):

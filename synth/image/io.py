@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from synth.errors import ImageError
+from synth.errors import ImageError, OptionError
 
 MAX_PIXELS = 50_000_000          # refuse larger images before decoding them (50 MP)
 MAX_FILE_BYTES = 50 * 1024 ** 2  # and files larger than this before reading them
@@ -22,8 +22,12 @@ def _open(source) -> Image.Image:
     if isinstance(source, Image.Image):
         return source
     if isinstance(source, np.ndarray):
-        if source.dtype != np.uint8 or source.ndim not in (2, 3):
-            raise ImageError(f"array images must be uint8 (H, W) or (H, W, C), got {source.dtype} {source.shape}")
+        shape = source.shape
+        if source.ndim == 3 and shape[2] == 1:
+            source = source[:, :, 0]  # one channel: grey
+        if source.dtype != np.uint8 or source.ndim not in (2, 3) or source.ndim == 3 and shape[2] not in (2, 3, 4):
+            raise ImageError(f"array images must be uint8 (H, W) or (H, W, C) with 1 to 4 channels, "
+                             f"got {source.dtype} {shape}", reason="bad_array")
         return Image.fromarray(source)
     if isinstance(source, (str, Path)):
         path = Path(source)
@@ -81,8 +85,14 @@ def load_image(source, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray:
     """An upload (path, bytes, file, PIL image or uint8 array) -> uint8 RGB (H, W, 3).
 
     Upright (EXIF orientation applied), first frame of an animation, longest side at
-    most `max_side`. Raises ImageError for what is not a usable image."""
+    most `max_side` (1 or more, else OptionError). Raises ImageError for what is not a
+    usable image, an empty one (0 pixels wide or high) included; 1×1 is the smallest."""
+    if max_side < 1:
+        raise OptionError(f"max_side must be 1 or more, got {max_side}", reason="max_side", value=max_side)
     image = _open(source)
+    if image.width < 1 or image.height < 1:
+        raise ImageError(f"the image is {image.width}×{image.height} pixels: it needs at least 1×1",
+                         reason="too_small", width=image.width, height=image.height, minimum=1)
     if image.width * image.height > MAX_PIXELS:
         raise ImageError(f"the image is {image.width}×{image.height} = "
                          f"{image.width * image.height / 1e6:.0f} MP; the limit is {MAX_PIXELS // 1_000_000} MP",
@@ -99,11 +109,12 @@ def load_image(source, max_side: int = DEFAULT_MAX_SIDE) -> np.ndarray:
     return np.asarray(image, np.uint8)
 
 
-def to_model_input(rgb: np.ndarray) -> np.ndarray:
-    """uint8 (H, W, 3) -> float32 [-1, 1], reflection-padded so both sides are multiples of 4."""
+def to_model_input(rgb: np.ndarray, step: int = 4) -> np.ndarray:
+    """uint8 (H, W, 3) -> float32 [-1, 1], reflection-padded so both sides are multiples of
+    `step` (4: what the generators need; a server asks more, to run fewer shapes)."""
     height, width = rgb.shape[:2]
-    pad_h = max(MIN_SIDE, -(-height // 4) * 4) - height
-    pad_w = max(MIN_SIDE, -(-width // 4) * 4) - width
+    pad_h = max(MIN_SIDE, -(-height // step) * step) - height
+    pad_w = max(MIN_SIDE, -(-width // step) * step) - width
     x = rgb.astype(np.float32) / 127.5 - 1.0
     return np.pad(x, [(0, pad_h), (0, pad_w), (0, 0)], mode="reflect")
 

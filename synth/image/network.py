@@ -12,7 +12,7 @@ from typing import ClassVar
 import numpy as np
 
 from synth.device import tf
-from synth.errors import CheckpointMismatch
+from synth.errors import CheckpointMismatch, ImageError
 
 Layout = list[tuple[str, tuple[int, ...]]]
 # (name, array) in a Keras model's own weight order, names as "conv2d_3/kernel"
@@ -120,6 +120,11 @@ class GeneratorBase:
         if images.ndim != 4 or images.shape[-1] != 3:
             raise ValueError(f"images must be (B, H, W, 3), got {images.shape}")
         height, width = images.shape[1:3]
+        if height < 1 or width < 1:
+            raise ImageError(f"images must be at least 1×1 pixels, got {height}×{width}",
+                             reason="too_small", width=width, height=height, minimum=1)
+        if len(images) == 0:  # no images: nothing to run (the graph's pads refuse an empty batch)
+            return images
         extra = [(0, 0), (0, self.padded_side(height) - height), (0, self.padded_side(width) - width), (0, 0)]
         if any(after for _, after in extra):
             images = np.pad(images, extra, mode="reflect")

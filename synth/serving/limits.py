@@ -9,6 +9,7 @@ import json
 import threading
 import time
 
+UPLOAD_ROUTES = ("/upload", "/process_recording")  # Gradio's routes that take a file
 MESSAGES = {
     "en": "You have uploaded {used} MB in the last {minutes} minutes; the limit is {limit} MB. "
           "Try again in {wait} s.",
@@ -60,7 +61,7 @@ class UploadLimit:
         self.app, self.quota, self.behind_proxy, self.unknown_size = app, quota, behind_proxy, unknown_size
 
     async def __call__(self, scope, receive, send):
-        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith("/upload"):
+        if scope["type"] == "http" and scope["method"] == "POST" and scope["path"].endswith(UPLOAD_ROUTES):
             headers = dict(scope.get("headers", ()))
             length = headers.get(b"content-length")
             size = int(length) if length and length.isdigit() else self.unknown_size

@@ -47,6 +47,24 @@ class MultiBandMelGAN:
     def hop_size(self) -> int:
         return self.config.hop_size
 
+    @property
+    def min_frames(self) -> int:
+        """The fewest mel frames the graph runs on. TensorFlow's REFLECT padding needs each pad
+        shorter than what it pads: conv_in pads the mel by (kernel_size - 1) // 2; the residual
+        stacks of the first stage pad a signal `upsample_scales[0]` times the mel's length by up
+        to (stack_kernel_size - 1) // 2 * stack_kernel_size ** (stacks - 1) (later stages run at
+        higher rates on the same dilations); conv_out pads the sub-bands, hop / subbands times
+        the mel's length. tensorflow-tts' LJSpeech config (8·4·2, 4 stacks) needs 4 frames, its
+        Baker one (3·5·5, 4 stacks) 10."""
+        c = self.config
+        half = (c.kernel_size - 1) // 2
+        widest = (c.stack_kernel_size - 1) // 2 * c.stack_kernel_size ** (c.stacks - 1) if c.stacks else 0
+        need, rate = half + 1, 1
+        for scale in c.upsample_scales:
+            rate *= scale
+            need = max(need, -(-(widest + 1) // rate))
+        return max(need, -(-(half + 1) // rate))
+
     def _stages(self):
         """(upsample scale, channels) of each upsampling stage."""
         return [(s, self.config.filters // 2 ** (i + 1)) for i, s in enumerate(self.config.upsample_scales)]
@@ -85,7 +103,8 @@ class MultiBandMelGAN:
         return load_pretrained(cls, path_or_repo_id, revision)
 
     def infer(self, mel) -> np.ndarray:
-        """(B, frames, n_mels) or (frames, n_mels) -> (B, frames * hop) float32, unclipped."""
+        """(B, frames, n_mels) or (frames, n_mels) -> (B, frames * hop) float32, unclipped;
+        any frames >= 1 (fewer than min_frames: see below)."""
         if self._w is None:
             raise RuntimeError("MultiBandMelGAN has no weights: use from_pretrained or set_weights")
         mel = np.asarray(mel, np.float32)
@@ -94,9 +113,13 @@ class MultiBandMelGAN:
         if mel.ndim != 3 or mel.shape[-1] != 80 or mel.shape[1] < 1:
             raise ValueError(f"mel must be (B, frames, 80) with frames >= 1, got {mel.shape}")
         frames = mel.shape[1]
-        shortest = (self.config.kernel_size - 1) // 2 + 1  # the first reflection pad needs this many
-        if frames < shortest:  # a very short mel: repeat its last frame, then cut the audio back
-            mel = np.pad(mel, [(0, 0), (0, shortest - frames), (0, 0)], mode="edge")
+        if len(mel) == 0:  # no items: no audio (the graph's pads refuse an empty batch)
+            return np.zeros((0, frames * self.hop_size), np.float32)
+        # A mel shorter than the graph takes (a stop token that fired at once) is vocoded with
+        # its last frame repeated up to min_frames, and the audio cut back to frames x hop. A
+        # mel of min_frames or more goes to the graph untouched: the same input, the same output.
+        if frames < self.min_frames:
+            mel = np.pad(mel, [(0, 0), (0, self.min_frames - frames), (0, 0)], mode="edge")
         return self._generate(tf.constant(mel)).numpy()[:, :frames * self.hop_size]
 
     def _conv(self, x, name, dilation=1):

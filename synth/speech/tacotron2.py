@@ -14,6 +14,7 @@ import dataclasses
 import numpy as np
 
 from synth.device import tf
+from synth.errors import OptionError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
 from synth.speech.config import Tacotron2Config
 from synth.speech.layers import activation, batch_norm, conv1d, layer_norm
@@ -172,8 +173,9 @@ class Tacotron2(TensorflowTTSModel):
         if max_steps is None:
             caps = np.array([self.default_max_steps(int(n)) for n in lengths], np.int32)
         else:
-            if max_steps < 1:
-                raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+            if max_steps < 1:  # as SpeechOptions refuses it
+                raise OptionError(f"max_steps {max_steps} is out of range: choose 1 or more",
+                                  reason="max_steps", value=max_steps)
             caps = np.full(len(lengths), max_steps, np.int32)
         seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
         mel_before, mel, stop, alignment, frames = self._decode(
