@@ -33,6 +33,8 @@ if "GRADIO_TEMP_DIR" not in os.environ:
     atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
 
 import gradio as gr  # noqa: E402
+import numpy as np  # noqa: E402
+from PIL import Image  # noqa: E402
 from starlette.middleware import Middleware  # noqa: E402
 
 from synth import api, audio, catalog, device, hub  # noqa: E402
@@ -266,7 +268,7 @@ def _png(image, what: str) -> str:
     Handing Gradio a PIL image instead would file it under a hash of its content, which a
     second visitor restyling the same photo rewrites while the first is downloading it."""
     path = FILES.path(what, ".png")
-    image.save(path)
+    Image.fromarray(np.asarray(image)).save(path)
     return str(path)
 
 

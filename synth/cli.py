@@ -1,4 +1,4 @@
-"""`synth speak | stylize | convert | train | models | download` — the engines from a terminal."""
+"""`synth speak | stylize | convert | train | models | download | doctor` — the engines from a terminal."""
 from __future__ import annotations
 
 import argparse
@@ -75,12 +75,20 @@ def _speak(args) -> int:
             raise UsageError(f"{option} {path}: no such folder: {Path(path).absolute().parent}")
     from tqdm import tqdm
 
-    from synth.speech import SpeechOptions, Voice
+    from synth import hub
     from synth.audio import AudioWriter
+    from synth.errors import ModelDamaged
+    from synth.speech import SpeechOptions, Voice
 
     options = SpeechOptions(seed=args.seed, max_steps=args.max_steps, speed=args.speed, pitch=args.pitch,
                             energy=args.energy)
-    voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder, max_chars=max(len(text), 1))
+    try:
+        voice = Voice.from_pretrained(args.voice, vocoder=args.vocoder, max_chars=max(len(text), 1))
+    except ModelDamaged as e:  # a vocoder several voices share: said of the one asked for
+        damaged = hub.damaged_as(e, args.voice)
+        if damaged is e:
+            raise
+        raise damaged from e.__cause__
     sentences = voice.sentences(text)
     skipped = voice.unspeakable(text)
     if skipped:
@@ -256,12 +264,58 @@ def _download(args) -> int:
     failed = 0
     for name in names:
         try:
-            paths = hub.download(name)
+            paths = hub.download(name, force=args.force)
             print(f"{name}: ok ({', '.join(map(str, paths))})")
         except SynthError as e:
             failed += 1
             print(f"{name}: FAILED: {e}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _doctor(args) -> int:
+    """Check the cached catalog models against the sizes and hashes they were downloaded with;
+    fetch again what is damaged (unless --check-only). 1 when something stays wrong."""
+    from synth import catalog, hub
+    from synth.errors import ModelUnavailable
+
+    for name in args.names:
+        if name not in catalog.MODELS:
+            raise UsageError(f"unknown model '{name}'; models: {', '.join(catalog.MODELS)}")
+    names = args.names or [m.name for m in catalog.models()]
+    wrong = 0
+    for name in names:
+        health = hub.check(name)
+        if not health.downloaded:
+            print(f"{name}: not downloaded")
+            continue
+        partly = f" (partly downloaded: `synth download {name}` fetches the rest)" if health.absent else ""
+        if not health.damage:
+            print(f"{name}: ok{partly}")
+            continue
+        for damage in health.damage:
+            print(f"{name}: DAMAGED: {damage.file} {damage.problem}", file=sys.stderr)
+        if args.check_only:
+            wrong += 1
+            print(f"{name}: not repaired (--check-only): run `synth doctor {name}` to fetch it again",
+                  file=sys.stderr)
+            continue
+        try:
+            health = hub.repair(name)
+        except ModelUnavailable as e:
+            wrong += 1
+            why = {"offline": "offline mode is on (HF_HUB_OFFLINE=1)",
+                   "unreachable": "the Hugging Face Hub cannot be reached"}.get(e.reason, str(e))
+            print(f"{name}: NOT REPAIRED: {why}; run `synth doctor {name}` (or `synth download {name} --force`) "
+                  "where the Hugging Face Hub can be reached", file=sys.stderr)
+            continue
+        if health.damage:
+            wrong += 1
+            for damage in health.damage:
+                print(f"{name}: STILL DAMAGED after fetching it again: {damage.file} {damage.problem}",
+                      file=sys.stderr)
+        else:
+            print(f"{name}: repaired")
+    return 1 if wrong else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -329,7 +383,15 @@ def build_parser() -> argparse.ArgumentParser:
                                      **defaults)
     download.add_argument("names", nargs="*")
     download.add_argument("--all", action="store_true", help="every model in the catalog")
+    download.add_argument("--force", action="store_true",
+                          help="fetch every file again, even those cached (repairs a damaged model)")
     download.set_defaults(run=_download)
+
+    doctor = commands.add_parser("doctor", help="check the cached models against the sizes and hashes they "
+                                 "were downloaded with, and fetch again what is damaged", **defaults)
+    doctor.add_argument("names", nargs="*", help="catalog models (default: all)")
+    doctor.add_argument("--check-only", action="store_true", help="report, repair nothing")
+    doctor.set_defaults(run=_doctor)
     return parser
 
 

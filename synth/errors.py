@@ -64,6 +64,24 @@ class ModelUnavailable(SynthError, OSError):
         self.model, self.repo, self.revision = model, repo, revision
 
 
+class ModelDamaged(SynthError, OSError):
+    """A model file in the local cache that cannot be used: truncated, corrupt, or not the file
+    its pinned revision holds (it does not match the size or hash it was downloaded with).
+
+    str() is the terminal's and the log's message: the file's path, what is wrong with it and
+    the fix (`synth doctor`, `synth download NAME --force`). A web page words its own sentence
+    from `model` alone (the name asked for), never from `file`, a path on the server.
+    Fields: `model`, `file` (the cached file, as a string), `repo` and `revision` (the Hub
+    repository it belongs to) and `problem` (what is wrong, in words); `reason` is "damaged".
+    """
+
+    def __init__(self, message: str, *, model: str | None, file: str, repo: str | None = None,
+                 revision: str | None = None, problem: str = ""):
+        super().__init__(message, reason="damaged", model=model, file=file, repo=repo, revision=revision,
+                         problem=problem)
+        self.model, self.file, self.repo, self.revision, self.problem = model, file, repo, revision, problem
+
+
 class UnknownModel(SynthError, KeyError):
     """A name that is neither a catalog entry, a Hub repo id nor a local directory."""
 

@@ -37,7 +37,8 @@ def test_train_tab_follows_a_short_run_and_its_model_restyles(tmp_path):
     assert grid.size == (3 * 64, 2 * 64) and Path(losses).is_file() and line.startswith("Step ")
     assert updates[-1][2].startswith("Done: ") and Path(run_dir, "model.safetensors").is_file()
     restyled = app.try_trained(str(ROOT / "assets" / "chelsea.jpg"), run_dir, None)
-    assert restyled.size == (451, 300)
+    with Image.open(restyled) as image:  # a PNG of this request's own
+        assert image.size == (451, 300) and image.format == "PNG"
 
 
 def test_train_tab_needs_both_kinds():

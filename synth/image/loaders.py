@@ -53,22 +53,27 @@ def _has_native(directory: Path) -> bool:
 def load_native(directory: Path) -> GeneratorBase:
     path = directory / NATIVE_CONFIG
     try:
-        fields = dict(json.loads(path.read_text()))
-    except (ValueError, TypeError) as e:
-        raise ConfigError(f"{path} is not a generator config: {e}") from e
+        fields = dict(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError, TypeError) as e:  # ValueError: bad JSON, or bytes that are not UTF-8
+        raise ConfigError(f"{path} is not a generator config: {e}", file=str(path)) from e
     architecture = fields.pop("architecture", "resnet")
     if architecture not in ARCHITECTURES:
         raise ConfigError(f"{path}: unknown architecture {architecture!r}; known: {', '.join(ARCHITECTURES)}",
-                          reason="unknown_architecture", value=architecture, choices=tuple(ARCHITECTURES))
+                          reason="unknown_architecture", value=architecture, choices=tuple(ARCHITECTURES),
+                          file=str(path))
     family = ARCHITECTURES[architecture]
     try:
         config = family.config_class(**fields)
-    except TypeError as e:  # a key the family does not have
-        raise ConfigError(f"{path} is not a {architecture} generator config: {e}") from e
+    except ConfigError as e:
+        e.details.setdefault("file", str(path))
+        raise
+    except (TypeError, ValueError) as e:  # a key the family does not have, or a value it refuses
+        raise ConfigError(f"{path} is not a {architecture} generator config: {e}", file=str(path)) from e
+    weights = directory / NATIVE_WEIGHTS
     try:
-        arrays = load_file(str(directory / NATIVE_WEIGHTS))
-    except (OSError, SafetensorError) as e:
-        raise CheckpointMismatch(f"{directory / NATIVE_WEIGHTS} is not a readable weights file: {e}") from e
+        arrays = load_file(str(weights))
+    except (OSError, SafetensorError, ValueError) as e:
+        raise CheckpointMismatch(f"{weights} is not a readable weights file: {e}", file=str(weights)) from e
     generator = family(config)
     generator.set_weights(arrays)
     return generator
@@ -81,19 +86,27 @@ def saved_model_weights(variables_prefix: str) -> KerasWeights:
     layer's name ("conv2d_3/kernel"); the keys themselves are no guide, since a weight inside a
     nested model (the U-Net's Sequential stages) is saved under `variables/N`, others under
     `layer_with_weights-N/...`. [] when the SavedModel is not a Keras model."""
+    from google.protobuf.message import DecodeError
     from tensorflow.core.protobuf import trackable_object_graph_pb2
 
-    reader = tf.train.load_checkpoint(variables_prefix)
-    graph = trackable_object_graph_pb2.TrackableObjectGraph()
-    graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
-    listed = [child.node_id for child in graph.nodes[0].children if child.local_name == "variables"]
-    if not listed:
-        return []
-    weights = []
-    for child in graph.nodes[listed[0]].children:
-        (value,) = [a for a in graph.nodes[child.node_id].attributes if a.name == "VARIABLE_VALUE"]
-        weights.append((value.full_name, reader.get_tensor(value.checkpoint_key)))
-    return weights
+    try:
+        reader = tf.train.load_checkpoint(variables_prefix)
+        graph = trackable_object_graph_pb2.TrackableObjectGraph()
+        graph.ParseFromString(reader.get_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"))
+        listed = [child.node_id for child in graph.nodes[0].children if child.local_name == "variables"]
+        if not listed:
+            return []
+        weights = []
+        for child in graph.nodes[listed[0]].children:
+            (value,) = [a for a in graph.nodes[child.node_id].attributes if a.name == "VARIABLE_VALUE"]
+            weights.append((value.full_name, reader.get_tensor(value.checkpoint_key)))
+        return weights
+    # a truncated or corrupt variables.data / .index: TensorFlow's errors, or IndexError ("Read less
+    # bytes than requested"); a graph without the nodes it names: IndexError, ValueError
+    except (tf.errors.OpError, DecodeError, OSError, IndexError, KeyError, ValueError, RuntimeError) as e:
+        folder = str(Path(variables_prefix).parent)
+        raise CheckpointMismatch(f"{folder} is not a readable SavedModel checkpoint: {type(e).__name__}: {e}",
+                                 file=folder) from e
 
 
 def h5_weights(path: Path) -> KerasWeights:
@@ -109,8 +122,8 @@ def h5_weights(path: Path) -> KerasWeights:
                     name = name.decode() if isinstance(name, bytes) else name
                     weights.append((name.removesuffix(":0"), np.asarray(group[name])))
             return weights
-    except (OSError, KeyError) as e:
-        raise CheckpointMismatch(f"{path} is not a readable Keras .h5 file: {e}") from e
+    except (OSError, KeyError, ValueError, IndexError, TypeError, RuntimeError) as e:
+        raise CheckpointMismatch(f"{path} is not a readable Keras .h5 file: {e}", file=str(path)) from e
 
 
 def recognise(weights: KerasWeights) -> GeneratorBase | None:
@@ -126,11 +139,17 @@ class SavedModelGenerator:
     """Any image-to-image SavedModel with a fixed input size: resize in, run, resize out."""
 
     def __init__(self, directory: Path):
-        self._model = tf.saved_model.load(str(directory))
-        self._fn = self._model.signatures["serving_default"]
-        spec = list(self._fn.structured_input_signature[1].values())[0]
-        self.size = (int(spec.shape[1]), int(spec.shape[2]))
-        self._output = list(self._fn.structured_outputs)[0]
+        from google.protobuf.message import DecodeError
+
+        try:
+            self._model = tf.saved_model.load(str(directory))
+            self._fn = self._model.signatures["serving_default"]
+            spec = list(self._fn.structured_input_signature[1].values())[0]
+            self.size = (int(spec.shape[1]), int(spec.shape[2]))
+            self._output = list(self._fn.structured_outputs)[0]
+        except (tf.errors.OpError, DecodeError, OSError, IndexError, KeyError, ValueError, TypeError) as e:
+            raise CheckpointMismatch(f"{directory} is not a usable SavedModel: {type(e).__name__}: {e}",
+                                     file=str(directory / SAVED_MODEL)) from e
 
     def infer(self, images) -> np.ndarray:
         images = tf.constant(np.asarray(images, np.float32))
@@ -156,7 +175,10 @@ def load_torch(path: Path) -> GeneratorBase:
 
     converted = hub.converted_dir(path)
     if converted is not None and _has_native(converted):
-        return load_native(converted)
+        try:
+            return load_native(converted)
+        except (CheckpointMismatch, ConfigError) as e:  # ours, derived: made again from the .pth
+            log.warning("the converted copy of %s is damaged (%s): converting it again", path, e)
     generator = convert_state_dict(read_state_dict(path))
     if converted is None:
         log.info("%s converted in memory; `synth convert` keeps it converted", path)
@@ -189,6 +211,11 @@ def load_generator(path_or_repo_id: str, revision: str | None = None):
     if Path(path_or_repo_id).suffix == ".h5" and Path(path_or_repo_id).is_file():
         return _load_h5(Path(path_or_repo_id))
     directory = hub.files(path_or_repo_id, revision, roles=("generator",), file_sets=GENERATOR_FILES)["generator"]
+    with hub.reading(directory, path_or_repo_id):  # a damaged cached file: ModelDamaged, naming the model
+        return _load_directory(directory)
+
+
+def _load_directory(directory: Path):
     if _has_native(directory):
         return load_native(directory)
     if (directory / TORCH_WEIGHTS).is_file():

@@ -99,12 +99,14 @@ def load_state_dict(path) -> dict[str, np.ndarray]:
         if not isinstance(state, dict):
             raise CheckpointMismatch(f"{path} holds a {type(state).__name__}, not a state dict")
         tensors = {name: _array(path, value, arrays) for name, value in state.items() if isinstance(value, _Tensor)}
-    except CheckpointMismatch:
+    except CheckpointMismatch as e:
+        e.details.setdefault("file", str(path))
         raise
-    except _BROKEN as e:
-        raise CheckpointMismatch(f"{path} is not a readable PyTorch state dict: {type(e).__name__}: {e}") from e
+    except (*_BROKEN, OSError) as e:  # OSError: a file that cannot be read at all
+        raise CheckpointMismatch(f"{path} is not a readable PyTorch state dict: {type(e).__name__}: {e}",
+                                 file=str(path)) from e
     if not tensors:
-        raise CheckpointMismatch(f"{path} holds no tensors")
+        raise CheckpointMismatch(f"{path} holds no tensors", file=str(path))
     return tensors
 
 

@@ -66,6 +66,10 @@ _ERRORS = {
     ("ModelUnavailable", "denied"): {
         "en": "The Hugging Face Hub refused to hand out {label}.",
         "ko": "Hugging Face Hub가 {label} 모델을 내려받지 못하게 했습니다."},
+    # no path, no command: the file and the fix (synth doctor) are in the server's log
+    ("ModelDamaged", "damaged"): {
+        "en": "{label} is damaged on this server and cannot be used until it is repaired. Pick another model.",
+        "ko": "이 서버에 있는 {label} 모델 파일이 손상되어, 복구하기 전에는 쓸 수 없습니다. 다른 모델을 고르세요."},
     ("ModelUnavailable", "incomplete"): {
         "en": "The download of {label} stopped before the end. Try again: what arrived is kept.",
         "ko": "{label} 모델을 내려받다가 끊겼습니다. 다시 시도하면 이어서 받습니다."},

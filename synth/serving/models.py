@@ -1,15 +1,18 @@
 """Models loaded once, on first use, however many requests ask for them at the same time."""
 from __future__ import annotations
 
+import logging
 import threading
 
 from synth import catalog, hub
-from synth.errors import SynthError
+from synth.errors import CheckpointMismatch, ConfigError, ModelDamaged, SynthError
 from synth.image import Styler
 from synth.image.io import DEFAULT_MAX_SIDE
 from synth.serving.batching import Batcher
 from synth.speech import Voice
 from synth.speech.voice import MAX_TEXT_CHARS
+
+log = logging.getLogger(__name__)
 
 
 class ModelCache:
@@ -25,19 +28,35 @@ class ModelCache:
 
     def get(self, name: str) -> Voice | Styler:
         """The model, downloaded first if it is missing (huggingface_hub's progress bars are
-        tqdm bars, which a UI can follow), then loaded from the cache."""
+        tqdm bars, which a UI can follow), then loaded from the cache. A damaged cached file is a
+        ModelDamaged naming `name` (its path and the fix go to the log, not into the message a
+        page words from it); nothing is kept of a model that failed, so the next call tries again."""
         model = catalog.get(name)
         with self._guard:
             lock = self._locks.setdefault(name, threading.Lock())
         with lock:
             if name not in self._models:
-                if model.task == "voice":
-                    voice = Voice.from_pretrained(name, max_chars=self.max_text_chars)
-                    voice.to_mel = Batcher(voice.to_mel, voice.text_to_mel.BATCH_SIZE)  # shared by every request
-                    self._models[name] = voice
-                else:
-                    self._models[name] = Styler.from_pretrained(name, max_side=self.max_side)
+                try:
+                    self._load(name, model)
+                except ModelDamaged as e:
+                    damaged = hub.damaged_as(e, name)  # a repo several models share: the one asked for
+                    log.warning("%s", damaged)
+                    if damaged is e:
+                        raise
+                    raise damaged from e.__cause__
+                except (CheckpointMismatch, ConfigError) as e:  # refused, though no file differs from its hash
+                    damaged = hub.unusable(name, e)
+                    log.warning("%s", damaged)
+                    raise damaged from e
             return self._models[name]
+
+    def _load(self, name: str, model: catalog.Model) -> None:
+        if model.task == "voice":
+            voice = Voice.from_pretrained(name, max_chars=self.max_text_chars)
+            voice.to_mel = Batcher(voice.to_mel, voice.text_to_mel.BATCH_SIZE)  # shared by every request
+            self._models[name] = voice
+        else:
+            self._models[name] = Styler.from_pretrained(name, max_side=self.max_side)
 
     def is_loaded(self, name: str) -> bool:
         return name in self._models
@@ -47,11 +66,16 @@ class ModelCache:
         return self.is_loaded(name) or hub.is_cached(name)
 
     def preload(self, names: list[str]) -> list[str]:
-        """Load `names` now; returns the messages of those that could not be loaded."""
+        """Load `names` now; returns the messages of those that could not be loaded: whatever
+        goes wrong with one model (missing, unknown, damaged, or a failure nobody foresaw) is
+        said, and the others load and the server starts all the same."""
         problems = []
         for name in names:
             try:
                 self.get(name)
-            except SynthError as e:  # missing, unknown or broken: say so, start anyway
+            except SynthError as e:  # missing, unknown or damaged: say so, start anyway
                 problems.append(str(e))
+            except Exception as e:  # not ours: its traceback to the log, and start anyway
+                log.exception("%s could not be loaded", name)
+                problems.append(f"{name} could not be loaded: {type(e).__name__}: {e}")
         return problems

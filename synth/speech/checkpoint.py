@@ -27,36 +27,47 @@ def _text(value) -> str:
 
 
 def read_h5_weights(path: str | Path, layout: Layout) -> dict[str, np.ndarray]:
-    """Return {weight name from `layout`: array} after checking count, order and shape."""
+    """Return {weight name from `layout`: array} after checking count, order and shape. A file
+    that cannot be read (truncated, corrupt) is a CheckpointMismatch too; each names `file`."""
     path = Path(path)
     try:
         f = h5py.File(path, "r")
     except OSError as e:
-        raise CheckpointMismatch(f"{path} is not a readable HDF5 weights file: {e}") from e
-    with f:
-        root = f["model_weights"] if "model_weights" in f else f
-        if "layer_names" not in root.attrs:
-            raise CheckpointMismatch(f"{path} has no 'layer_names': not a Keras save_weights file")
-        file_groups = [_text(n) for n in root.attrs["layer_names"]]
-        if len(file_groups) != len(layout):
+        raise CheckpointMismatch(f"{path} is not a readable HDF5 weights file: {e}", file=str(path)) from e
+    try:
+        with f:
+            return _read_groups(path, f, layout)
+    except CheckpointMismatch:
+        raise
+    except (OSError, KeyError, ValueError, IndexError, TypeError, RuntimeError) as e:  # what h5py raises for bad bytes
+        raise CheckpointMismatch(f"{path} is not a readable HDF5 weights file: {type(e).__name__}: {e}",
+                                 file=str(path)) from e
+
+
+def _read_groups(path: Path, f: h5py.File, layout: Layout) -> dict[str, np.ndarray]:
+    root = f["model_weights"] if "model_weights" in f else f
+    if "layer_names" not in root.attrs:
+        raise CheckpointMismatch(f"{path} has no 'layer_names': not a Keras save_weights file", file=str(path))
+    file_groups = [_text(n) for n in root.attrs["layer_names"]]
+    if len(file_groups) != len(layout):
+        raise CheckpointMismatch(
+            f"{path} has {len(file_groups)} weight groups {file_groups}, the model expects "
+            f"{len(layout)} {[g for g, _ in layout]}", file=str(path))
+    arrays = {}
+    for file_group, (model_group, weights) in zip(file_groups, layout):
+        group = root[file_group]
+        names = [_text(n) for n in group.attrs.get("weight_names", [])]
+        if len(names) != len(weights):
             raise CheckpointMismatch(
-                f"{path} has {len(file_groups)} weight groups {file_groups}, the model expects "
-                f"{len(layout)} {[g for g, _ in layout]}")
-        arrays = {}
-        for file_group, (model_group, weights) in zip(file_groups, layout):
-            group = root[file_group]
-            names = [_text(n) for n in group.attrs.get("weight_names", [])]
-            if len(names) != len(weights):
+                f"{path}: group '{file_group}' holds {len(names)} weights, the model's "
+                f"'{model_group}' expects {len(weights)}", file=str(path))
+        for index, (file_name, (name, shape)) in enumerate(zip(names, weights)):
+            value = np.asarray(group[file_name], dtype=np.float32)
+            if value.shape != tuple(shape):
                 raise CheckpointMismatch(
-                    f"{path}: group '{file_group}' holds {len(names)} weights, the model's "
-                    f"'{model_group}' expects {len(weights)}")
-            for index, (file_name, (name, shape)) in enumerate(zip(names, weights)):
-                value = np.asarray(group[file_name], dtype=np.float32)
-                if value.shape != tuple(shape):
-                    raise CheckpointMismatch(
-                        f"{path}: group '{file_group}', weight {index} ('{file_name}'): expected "
-                        f"shape {tuple(shape)} for '{name}', found {value.shape}")
-                arrays[name] = value
+                    f"{path}: group '{file_group}', weight {index} ('{file_name}'): expected "
+                    f"shape {tuple(shape)} for '{name}', found {value.shape}", file=str(path))
+            arrays[name] = value
     return arrays
 
 
@@ -91,6 +102,7 @@ def load_pretrained(model_class, path_or_repo_id: str, revision: str | None = No
     catalog voice, the repo in the class's HUB_ROLE ("text_to_mel" or "vocoder")."""
     role = model_class.HUB_ROLE
     model_dir = hub.files(path_or_repo_id, revision, roles=(role,), file_sets=CHECKPOINT_FILES)[role]
-    model = model_class.from_config(model_dir)
-    model.set_weights(read_h5_weights(model_dir / MODEL_H5, model.weight_layout()))
+    with hub.reading(model_dir, path_or_repo_id):  # a damaged cached file: ModelDamaged, naming the model
+        model = model_class.from_config(model_dir)
+        model.set_weights(read_h5_weights(model_dir / MODEL_H5, model.weight_layout()))
     return model

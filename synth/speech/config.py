@@ -19,18 +19,20 @@ def read_config(model_dir: str | Path, model_types: tuple[str, ...]) -> tuple[st
     try:
         config = yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
-        raise ConfigError(f"no config.yml in {model_dir}") from e
+        raise ConfigError(f"no config.yml in {model_dir}", file=str(path)) from e
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path} is not valid YAML: {e}") from e
+        raise ConfigError(f"{path} is not valid YAML: {e}", file=str(path)) from e
+    except (OSError, UnicodeDecodeError) as e:  # unreadable, or bytes that are not UTF-8 text
+        raise ConfigError(f"{path} cannot be read as a config: {type(e).__name__}: {e}", file=str(path)) from e
     if not isinstance(config, dict) or "model_type" not in config:
-        raise ConfigError(f"{path} has no 'model_type'; expected one of {list(model_types)}")
+        raise ConfigError(f"{path} has no 'model_type'; expected one of {list(model_types)}", file=str(path))
     model_type = config["model_type"]
-    if model_type not in model_types:
+    if not isinstance(model_type, str) or model_type not in model_types:
         raise ConfigError(f"{path}: model_type '{model_type}' is not supported here; "
-                          f"expected one of {list(model_types)}")
+                          f"expected one of {list(model_types)}", file=str(path))
     params = config.get(f"{model_type}_params")
     if not isinstance(params, dict):
-        raise ConfigError(f"{path} has no '{model_type}_params' mapping")
+        raise ConfigError(f"{path} has no '{model_type}_params' mapping", file=str(path))
     return model_type, params, config
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from synth import hub
 from synth.speech.config import read_config
 from synth.speech.fastspeech2 import FastSpeech2
 from synth.speech.melgan import MultiBandMelGAN
@@ -16,8 +17,9 @@ VOCODERS = {"multiband_melgan_generator": MultiBandMelGAN}
 
 
 def _load(directory: Path, families: dict):
-    model_type, _, _ = read_config(directory, tuple(families))
-    return families[model_type].from_pretrained(str(directory))
+    with hub.reading(directory):  # a damaged cached file: ModelDamaged, naming the model
+        model_type, _, _ = read_config(directory, tuple(families))
+        return families[model_type].from_pretrained(str(directory))
 
 
 def load_text_to_mel(directory: Path):

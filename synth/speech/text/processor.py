@@ -81,14 +81,18 @@ class TextProcessor:
     def from_file(cls, path: str | Path) -> "TextProcessor":
         try:
             return cls(json.loads(Path(path).read_text(encoding="utf-8")))
-        except (OSError, ValueError, KeyError) as e:
-            raise ConfigError(f"{path} is not a usable processor.json: {e!r}") from e
+        except ConfigError as e:
+            e.details.setdefault("file", str(path))
+            raise
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:  # ValueError: bad JSON, not UTF-8
+            raise ConfigError(f"{path} is not a usable processor.json: {e!r}", file=str(path)) from e
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "TextProcessor":
         """The symbol table of a voice's text-to-mel repo (of a catalog voice, its text_to_mel repo)."""
         directory = hub.files(path_or_repo_id, revision, roles=("text_to_mel",), file_sets=PROCESSOR_FILES)
-        return cls.from_file(directory["text_to_mel"] / PROCESSOR_JSON)
+        with hub.reading(directory["text_to_mel"], path_or_repo_id):  # a damaged cached file: ModelDamaged
+            return cls.from_file(directory["text_to_mel"] / PROCESSOR_JSON)
 
     def clean(self, text: str) -> list[str]:
         """Text as the voice's symbols (characters or phonemes), unknown ones included."""
