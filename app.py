@@ -454,8 +454,7 @@ def speak(text: str, voice: str, speed: float = 1.0, pitch: float = 1.0, energy:
 
 def _pronunciations(table) -> dict[str, str]:
     """The visitor's pronunciation table (rows of word, reading) as lexicon entries."""
-    rows = table.values.tolist() if hasattr(table, "values") else (table or [])
-    entries = {str(row[0] or "").strip(): str(row[1] or "").strip() for row in rows if len(row) >= 2}
+    entries = {str(row[0] or "").strip(): str(row[1] or "").strip() for row in table or [] if len(row) >= 2}
     return {word: reading for word, reading in entries.items() if word and reading}
 
 

@@ -120,9 +120,7 @@ def _write_timings(args, words, text: str, duration: float) -> None:
     if args.subtitles:
         from synth.speech import subtitles
 
-        cues = subtitles.cues(words, text, duration)
-        Path(args.subtitles).write_text(subtitles.to_vtt(cues) if args.subtitles.lower().endswith(".vtt")
-                                        else subtitles.to_srt(cues), encoding="utf-8")
+        cues = subtitles.write(args.subtitles, words, text, duration)
         print(f"{args.subtitles}: subtitles, {len(cues)} cue(s)")
     if args.timings:
         Path(args.timings).write_text(json.dumps({"duration": round(duration, 4),

@@ -51,3 +51,15 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+# The symbol tables of the five voices' languages (tests/fixtures/processors), by language.
+PROCESSORS = {"en": "ljspeech", "ko": "kss", "de": "thorsten", "fr": "synpaflex", "zh": "baker"}
+
+
+@pytest.fixture(scope="session")
+def processors():
+    from synth.speech import TextProcessor
+
+    return {language: TextProcessor.from_file(FIXTURES / "processors" / f"{name}.json")
+            for language, name in PROCESSORS.items()}

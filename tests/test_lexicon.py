@@ -7,24 +7,24 @@ import pytest
 
 from conftest import FIXTURES
 from synth.errors import LexiconError
-from synth.speech import SpeechOptions, TextProcessor, Voice
+from synth.speech import SpeechOptions, Voice
 from synth.speech.text import lexicon
 from synth.speech.text.lexicon import Lexicon
 
 
-@pytest.fixture(scope="module")
-def english():
-    return TextProcessor.from_file(FIXTURES / "processors" / "ljspeech.json")
+@pytest.fixture
+def english(processors):
+    return processors["en"]
 
 
-@pytest.fixture(scope="module")
-def mandarin():
-    return TextProcessor.from_file(FIXTURES / "processors" / "baker.json")
+@pytest.fixture
+def mandarin(processors):
+    return processors["zh"]
 
 
-@pytest.fixture(scope="module")
-def korean():
-    return TextProcessor.from_file(FIXTURES / "processors" / "kss.json")
+@pytest.fixture
+def korean(processors):
+    return processors["ko"]
 
 
 def test_an_arpabet_entry_gives_the_ids_of_typing_the_braces(english):
@@ -65,14 +65,13 @@ def test_unknown_symbols_are_named(english):
     assert english.unknown_symbols("{T AH0} mato") == []
 
 
-def test_a_bad_file_is_named_and_its_good_entries_kept(tmp_path, monkeypatch, caplog):
+def test_a_bad_file_is_named_and_its_good_entries_kept(tmp_path, monkeypatch, caplog, english):
     path = tmp_path / "lexicon.json"
     path.write_text(json.dumps({"en": {"tomato": "{T AH0 M EY1 T OW2}", "bad": "{T QQ1}", "empty": ""},
                                 "xx": {"a": "b"}, "ko": ["not", "a", "mapping"]}), encoding="utf-8")
     monkeypatch.setenv("SYNTH_LEXICON", str(path))
     with caplog.at_level(logging.WARNING, logger="synth.speech.text.lexicon"):
-        words, dropped = lexicon.configured("en", TextProcessor.from_file(
-            FIXTURES / "processors" / "ljspeech.json").unknown_symbols)
+        words, dropped = lexicon.configured("en", english.unknown_symbols)
     assert words.entries["tomato"] == "{T AH0 M EY1 T OW2}" and "bad" not in words.entries
     assert "Tacotron" in words.entries  # the built-in entries stay
     assert len(dropped) == 4 and all(str(path) in message for message in dropped)
@@ -132,10 +131,8 @@ def test_text_in_braces_is_left_alone(english):
     assert english.text_to_ids("Say {HH AH0} hh", words) == english.text_to_ids("Say {HH AH0} {K AE1 T}")
 
 
-def test_the_lexicon_makes_a_word_speakable(monkeypatch):
+def test_the_lexicon_makes_a_word_speakable(korean):
     """Latin letters mean nothing to the Korean voice; an entry that respells them does."""
-    monkeypatch.delenv("SYNTH_LEXICON", raising=False)
-    korean = TextProcessor.from_file(FIXTURES / "processors" / "kss.json")
     words = Lexicon("ko", {"hello": "헬로"})
     assert not korean.is_speakable("hello.") and korean.is_speakable("hello.", words)
     assert korean.unspeakable("hello 친구") == ["e", "h", "l", "o"] and korean.unspeakable("hello 친구", words) == []

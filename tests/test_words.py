@@ -6,13 +6,11 @@ import json
 
 import pytest
 
-from conftest import FIXTURES
-from synth.speech import TextProcessor
+from conftest import FIXTURES, PROCESSORS
 from synth.speech.text.korean import to_jamo
 from synth.speech.text.mandarin import MandarinFrontEnd
 from synth.speech.text.traced import Symbol, Traced
 
-PROCESSORS = {"en": "ljspeech", "ko": "kss", "de": "thorsten", "fr": "synpaflex", "zh": "baker"}
 
 # (language, text, its words in order, what some of them read). The readings are the voice's
 # symbols joined: characters as they are; phonemes (Mandarin, ARPAbet) with spaces. Korean
@@ -117,12 +115,6 @@ CASES = [
      # the reader says brackets: "(morgens)" is one word that reads them
      {"Preis": "preis", "5": "fnf", "(morgens)": "-- in klammern -- morgens --"}),
 ]
-
-
-@pytest.fixture(scope="module")
-def processors():
-    return {language: TextProcessor.from_file(FIXTURES / "processors" / f"{name}.json")
-            for language, name in PROCESSORS.items()}
 
 
 def _reading(processor, ids: list[int], language: str) -> str:

@@ -168,8 +168,8 @@ def to_srt(cues: list[Cue]) -> str:
                         for i, cue in enumerate(cues, 1)], reindex=False)
 
 
-def write(path: str | Path, words: list[TimedWord], text: str, duration: float) -> None:
-    """Write the subtitles of `words` to `path`, as WebVTT (.vtt) or SRT (.srt)."""
+def write(path: str | Path, words: list[TimedWord], text: str, duration: float) -> list[Cue]:
+    """Write the subtitles of `words` to `path`, as WebVTT (.vtt) or SRT (.srt); the cues written."""
     path = Path(path)
     kind = path.suffix.lower().lstrip(".")
     if kind not in FORMATS:
@@ -178,3 +178,4 @@ def write(path: str | Path, words: list[TimedWord], text: str, duration: float) 
                           reason="format", value=path.suffix, choices=list(FORMATS))
     made = cues(words, text, duration)
     path.write_text(to_vtt(made) if kind == "vtt" else to_srt(made), encoding="utf-8")
+    return made
