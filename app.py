@@ -42,7 +42,7 @@ from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.image.styler import cycle_error  # noqa: E402
 from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback, readalong  # noqa: E402
-from synth.serving.limits import JobLimit, UploadLimit, UploadQuota  # noqa: E402
+from synth.serving.limits import JobLimit, ResultReaders, UploadLimit, UploadQuota  # noqa: E402
 from synth.speech import Speech, SpeechOptions, subtitles  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
 from synth.speech.mel import ENERGY_RANGE, MAX_SPEED, MIN_SPEED, PITCH_RANGE  # noqa: E402
@@ -56,6 +56,7 @@ UPLOAD_WINDOW_SECONDS = 600
 # Jobs waiting or running at once for one page, and for one address (a class may share one).
 JOBS_PER_SESSION = int(os.environ.get("SYNTH_JOBS_PER_SESSION", "4"))
 JOBS_PER_ADDRESS = int(os.environ.get("SYNTH_JOBS_PER_ADDRESS", "16"))
+UNREAD_SECONDS = float(os.environ.get("SYNTH_UNREAD_SECONDS", "20"))  # a job nobody reads is dropped after
 BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") == "1"
 DEVICE = device.setup()
 ON_GPU = DEVICE.startswith("GPU")
@@ -537,6 +538,8 @@ def list_styles() -> list[dict]:
 
 # -- page state: model status, menus and About in the visitor's language -----------------
 def _state(name: str) -> str:
+    if MODELS.is_damaged(name):
+        return "damaged"
     return "ready" if MODELS.is_ready(name) else ("download" if hub.can_download() else "missing")
 
 
@@ -959,10 +962,13 @@ def launch(**kwargs):
     uploads = Middleware(UploadLimit, quota=UploadQuota(UPLOAD_MB * 10**6, UPLOAD_WINDOW_SECONDS),
                          behind_proxy=BEHIND_PROXY, unknown_size=UPLOAD_MB * 10**6)
     demo.queue(max_size=QUEUE_SIZE, api_open=False)
-    JobLimit(JOBS_PER_SESSION, JOBS_PER_ADDRESS, BEHIND_PROXY).install(demo._queue)
+    jobs = JobLimit(JOBS_PER_SESSION, JOBS_PER_ADDRESS, BEHIND_PROXY, UNREAD_SECONDS)
+    jobs.install(demo._queue)
+    readers = Middleware(ResultReaders, readers=jobs.readers)
     return demo.launch(
         i18n=I18N, theme=THEME, css=CSS, js=JS, max_file_size=MAX_FILE_SIZE, enable_monitoring=False,
-        footer_links=["api"], mcp_server=True, app_kwargs={"routes": v1.routes, "middleware": [uploads]}, **kwargs)
+        footer_links=["api"], mcp_server=True, app_kwargs={"routes": v1.routes, "middleware": [uploads, readers]},
+        **kwargs)
 
 
 if __name__ == "__main__":

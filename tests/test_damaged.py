@@ -90,6 +90,8 @@ def test_a_damaged_file_is_one_error_naming_the_model(cache, caplog, name, role,
         assert "/" not in said and "\\" not in said and Path(file).name not in said and "synth" not in said
     with pytest.raises(ModelDamaged):  # nothing half-loaded was kept: the next call fails the same way
         models.get(name)
+    # the page does not call it ready, though every file is in the cache
+    assert models.is_damaged(name) and not models.is_ready(name) and hub.is_cached(name)
     # the other models still load and work
     assert models.get("kss-ko").speak("안녕.", SpeechOptions(max_steps=3)).audio.size
     other_style = "monet" if name == "horse2zebra" else "horse2zebra"
@@ -150,6 +152,7 @@ def test_preload_says_what_failed_and_loads_the_rest(cache, monkeypatch):
     problems = models.preload(["horse2zebra", "kss-ko", "thorsten-de"])
     assert len(problems) == 2 and "model 'horse2zebra' is damaged" in problems[0]
     assert "synth download thorsten-de" in problems[1] and models.is_loaded("kss-ko")
+    assert [models.is_damaged(n) for n in ("horse2zebra", "kss-ko", "thorsten-de")] == [True, False, False]
 
     def broken(cls, name, **kwargs):  # a failure nobody foresaw
         raise IndexError("Read less bytes than requested")

@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 import pytest
+from conftest import free_port
 
 from synth import catalog, hub
 from synth.errors import ImageError, ModelUnavailable, OptionError, TextError
@@ -210,3 +211,78 @@ def test_upload_quota_per_client():
     assert quota.take("a", 40, now=61) == 0
     scope = {"client": ("10.0.0.9", 5000), "headers": [(b"x-forwarded-for", b"203.0.113.7, 10.0.0.1")]}
     assert client_of(scope, behind_proxy=True) == "203.0.113.7" and client_of(scope, behind_proxy=False) == "10.0.0.9"
+
+
+@pytest.mark.parametrize("method, path, query, key", [
+    ("GET", "/gradio_api/queue/data", b"session_hash=abc", "abc"),
+    ("GET", "/gradio_api/call/speak/ev1", b"", "ev1"),
+    ("GET", "/gradio_api/call/v2/speak/ev2/", b"", "ev2"),
+    ("POST", "/gradio_api/call/speak", b"", None),
+    ("GET", "/gradio_api/info", b"", None),
+])
+def test_result_readers_are_counted_while_their_stream_is_open(method, path, query, key):
+    import asyncio
+    import collections
+
+    from synth.serving.limits import ResultReaders
+
+    readers, seen = collections.Counter(), []
+
+    async def stream(scope, receive, send):
+        seen.append(dict(readers))
+
+    asyncio.run(ResultReaders(stream, readers)({"type": "http", "method": method, "path": path,
+                                                "query_string": query}, None, None))
+    assert seen == [{key: 1} if key else {}] and readers == {}
+
+
+def test_jobs_nobody_reads_are_dropped_when_their_turn_comes():
+    """One slot, held by a job until released. Behind it: two jobs posted to /call and never
+    read, and one whose client reads. After the grace, the slot frees: the unread ones are
+    dropped (a late reader hears why), the read one runs."""
+    import gradio as gr
+    import httpx
+    from starlette.middleware import Middleware
+
+    from synth.serving.limits import DROPPED, JobLimit, ResultReaders
+
+    release, ran = threading.Event(), []
+
+    def work(tag: str) -> str:
+        ran.append(tag)
+        release.wait(30)
+        return tag
+
+    with gr.Blocks() as demo:
+        box = gr.Textbox()
+        gr.Button().click(work, box, box, api_name="work", concurrency_limit=1)
+    demo.queue()
+    jobs = JobLimit(per_session=10, per_address=10, unread_seconds=0.5)
+    jobs.install(demo._queue)
+    _, url, _ = demo.launch(prevent_thread_lock=True, server_port=free_port(),
+                            app_kwargs={"middleware": [Middleware(ResultReaders, readers=jobs.readers)]})
+    try:
+        def post(tag):
+            return httpx.post(url + "gradio_api/call/work", json={"data": [tag]}).json()["event_id"]
+
+        first = post("first")
+        while ran != ["first"]:
+            time.sleep(0.01)
+        unread = [post("unread-1"), post("unread-2")]
+        read = post("read")
+        answer = []
+        reader = threading.Thread(target=lambda: answer.append(
+            httpx.get(url + f"gradio_api/call/work/{read}", timeout=30).text))
+        reader.start()
+        while not jobs.reading(demo._queue.event_ids_to_events[read]):
+            time.sleep(0.01)
+        time.sleep(0.6)  # past the grace: the unread jobs have been waiting over 0.5 s
+        release.set()
+        reader.join(30)
+        assert ran == ["first", "read"] and 'data: ["read"]' in answer[0]
+        late = httpx.get(url + f"gradio_api/call/work/{unread[0]}", timeout=30).text
+        assert "event: error" in late and DROPPED.format(seconds=0.5) in late
+        assert first not in demo._queue.event_ids_to_events and not set(unread) & set(demo._queue.event_ids_to_events)
+    finally:
+        release.set()
+        demo.close()

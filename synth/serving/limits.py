@@ -1,13 +1,24 @@
-"""What one client may take of the server: uploads need no session, so without a bound one
-client could fill the disk (475 MB in 2.3 s was measured). Each client (its address, or
-behind a proxy the first address the proxy forwards) may upload `max_bytes` per `window`
-seconds; past that, the upload is refused with 429 and a sentence saying when to try again."""
+"""What one client may take of the server.
+
+Uploads need no session, so without a bound one client could fill the disk (475 MB in 2.3 s
+was measured). Each client (its address, or behind a proxy the first address the proxy
+forwards) may upload `max_bytes` per `window` seconds; past that, the upload is refused with
+429 and a sentence saying when to try again.
+
+Jobs: a client holds at most so many waiting or running (`JobLimit`), and a job that nobody
+reads (posted to /call/<name> and never fetched) is dropped before it runs."""
 from __future__ import annotations
 
 import collections
 import json
+import logging
 import threading
 import time
+from urllib.parse import parse_qs
+
+from gradio.server_messages import ProcessCompletedMessage
+
+log = logging.getLogger(__name__)
 
 UPLOAD_ROUTES = ("/upload", "/process_recording")  # Gradio's routes that take a file
 MESSAGES = {
@@ -88,18 +99,57 @@ JOB_MESSAGES = {
 _WHERE = {"en": ("this page", "your address"), "ko": ("이 페이지", "같은 주소")}
 
 
+class ResultReaders:
+    """ASGI middleware counting the open result streams: the page's and gradio_client's
+    (`/queue/data?session_hash=S`, by session) and the HTTP API's (`/call/<name>/<event id>`,
+    by event), so that a job nobody waits for can be told from one somebody does."""
+
+    def __init__(self, app, readers: collections.Counter):
+        self.app, self.readers = app, readers
+
+    async def __call__(self, scope, receive, send):
+        key = _reader_key(scope) if scope["type"] == "http" and scope["method"] == "GET" else None
+        if key is None:
+            return await self.app(scope, receive, send)
+        self.readers[key] += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.readers[key] -= 1
+            if not self.readers[key]:
+                del self.readers[key]
+
+
+def _reader_key(scope: dict) -> str | None:
+    path = scope["path"].rstrip("/")
+    if path.endswith("/queue/data"):
+        return parse_qs(scope.get("query_string", b"").decode("latin-1")).get("session_hash", [None])[0]
+    parts = path.split("/")
+    if len(parts) >= 4 and parts[-3] == "call" or len(parts) >= 5 and parts[-4:-2] == ["call", "v2"]:
+        return parts[-1]
+    return None
+
+
+DROPPED = "Nobody read this request's result for {seconds:g} s, so it was dropped before it ran."
+
+
 class JobLimit:
     """A fair share of a Gradio queue: at most `per_session` jobs waiting or running for one
     page (its session) and `per_address` for one address (a class behind one address shares
     it). A job past the limit is refused at once (503, this sentence) instead of queueing,
-    so one client cannot fill the queue for everyone."""
+    so one client cannot fill the queue for everyone. A job whose result nobody has been
+    reading for `unread_seconds` when its turn comes is dropped, and its slot given to the
+    next (a late reader hears why)."""
 
-    def __init__(self, per_session: int, per_address: int, behind_proxy: bool = False):
+    def __init__(self, per_session: int, per_address: int, behind_proxy: bool = False, unread_seconds: float = 20):
         self.per_session, self.per_address, self.behind_proxy = per_session, per_address, behind_proxy
+        self.unread_seconds = unread_seconds
+        self.readers: collections.Counter = collections.Counter()  # filled by a ResultReaders middleware
 
     def install(self, queue) -> None:
-        """Check every job `queue` (a Gradio Queue) is given before it takes it."""
-        push = queue.push
+        """Check every job `queue` (a Gradio Queue) is given before it takes it, and every
+        job it is about to start."""
+        push, get_events = queue.push, queue.get_events
 
         async def fair_push(body, request, username):
             refusal = self.refusal(queue.event_ids_to_events.values(), body.session_hash, request)
@@ -107,7 +157,33 @@ class JobLimit:
                 return False, refusal, "queue_full"
             return await push(body, request, username)
 
-        queue.push = fair_push
+        def read_events():
+            self.drop_unread(queue)
+            return get_events()
+
+        queue.push, queue.get_events = fair_push, read_events
+
+    def drop_unread(self, queue, now: float | None = None) -> list:
+        """Take out of `queue` the waiting jobs nobody has read for `unread_seconds` (called
+        under the queue's lock); each one's stream gets an error saying why."""
+        now = time.monotonic() if now is None else now
+        dropped = []
+        for waiting in queue.event_queue_per_concurrency_id.values():
+            for event in list(waiting.queue):
+                if now - event.enqueue_time < self.unread_seconds or self.reading(event):
+                    continue
+                waiting.queue.remove(event)
+                queue.event_ids_to_events.pop(event._id, None)
+                queue.send_message(event, ProcessCompletedMessage(
+                    output={"error": DROPPED.format(seconds=self.unread_seconds)}, success=False))
+                dropped.append(event)
+                log.info("dropped a job for %s: nobody read its result for %g s", event.fn.api_name,
+                         self.unread_seconds)
+        return dropped
+
+    def reading(self, event) -> bool:
+        """Whether a stream is open for `event`'s result (by its session or its own id)."""
+        return self.readers[event.session_hash] > 0 or self.readers[event._id] > 0
 
     def refusal(self, events, session: str | None, request) -> str | None:
         """The sentence refusing one more job from `request`'s client, or None."""

@@ -82,6 +82,7 @@ _STATUS = {
     "download": {"en": "downloads on first use", "ko": "처음 쓸 때 내려받음"},
     "missing": {"en": "not downloaded, and the Hub cannot be reached",
                 "ko": "내려받지 않았고 Hub에 연결할 수 없음"},
+    "damaged": {"en": "damaged: cannot be loaded", "ko": "손상되어 불러올 수 없음"},
 }
 
 
@@ -105,5 +106,5 @@ def describe(error: SynthError, language: str = "en") -> str:
 
 
 def status_word(state: str, language: str = "en") -> str:
-    """'ready', 'download' or 'missing' (see ModelCache / hub state) in `language`."""
+    """'ready', 'download', 'missing' or 'damaged' (see ModelCache / hub state) in `language`."""
     return _STATUS[state][language if language in LANGUAGES else "en"]

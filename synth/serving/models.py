@@ -25,6 +25,7 @@ class ModelCache:
         self._models: dict[str, Voice | Styler] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
+        self._damaged: set[str] = set()  # failed to load for a damaged file, until one loads
 
     def get(self, name: str) -> Voice | Styler:
         """The model, downloaded first if it is missing (huggingface_hub's progress bars are
@@ -38,13 +39,16 @@ class ModelCache:
             if name not in self._models:
                 try:
                     self._load(name, model)
+                    self._damaged.discard(name)
                 except ModelDamaged as e:
+                    self._damaged.add(name)
                     damaged = hub.damaged_as(e, name)  # a repo several models share: the one asked for
                     log.warning("%s", damaged)
                     if damaged is e:
                         raise
                     raise damaged from e.__cause__
                 except (CheckpointMismatch, ConfigError) as e:  # refused, though no file differs from its hash
+                    self._damaged.add(name)
                     damaged = hub.unusable(name, e)
                     log.warning("%s", damaged)
                     raise damaged from e
@@ -62,8 +66,13 @@ class ModelCache:
         return name in self._models
 
     def is_ready(self, name: str) -> bool:
-        """Loaded, or every file in the local cache: a request will not wait for the Hub."""
-        return self.is_loaded(name) or hub.is_cached(name)
+        """Loaded, or every file in the local cache and not found damaged: a request will
+        not wait for the Hub, nor fail on a file."""
+        return self.is_loaded(name) or (name not in self._damaged and hub.is_cached(name))
+
+    def is_damaged(self, name: str) -> bool:
+        """Its last load failed on a damaged or unusable file (`synth doctor` repairs it)."""
+        return name in self._damaged
 
     def preload(self, names: list[str]) -> list[str]:
         """Load `names` now; returns the messages of those that could not be loaded: whatever
