@@ -41,7 +41,7 @@ from synth import api, audio, catalog, device, hub  # noqa: E402
 from synth.errors import ImageError, SynthError  # noqa: E402
 from synth.image import image_size, load_image  # noqa: E402
 from synth.image.styler import cycle_error  # noqa: E402
-from synth.serving import ModelCache, OutputFiles, Slots, about, figures, messages, playback, readalong  # noqa: E402
+from synth.serving import ModelCache, OutputFiles, Slots, about, messages, playback, readalong  # noqa: E402
 from synth.serving.limits import JobLimit, ResultReaders, UploadLimit, UploadQuota  # noqa: E402
 from synth.speech import Speech, SpeechOptions, subtitles  # noqa: E402
 from synth.speech.text.sentences import shorten  # noqa: E402
@@ -58,7 +58,7 @@ JOBS_PER_SESSION = int(os.environ.get("SYNTH_JOBS_PER_SESSION", "4"))
 JOBS_PER_ADDRESS = int(os.environ.get("SYNTH_JOBS_PER_ADDRESS", "16"))
 UNREAD_SECONDS = float(os.environ.get("SYNTH_UNREAD_SECONDS", "20"))  # a job nobody reads is dropped after
 BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") == "1"
-DEVICE = device.setup()
+DEVICE = device.describe()  # TensorFlow is imported when the first model loads
 ON_GPU = DEVICE.startswith("GPU")
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
 MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))
@@ -350,6 +350,8 @@ def _read_along(words: list, text: str, voice, show_read: bool, coming: bool = F
 
 
 def _results(speech: Speech, voice_name: str, voice, lang: str, audio_format: str = "wav"):
+    from synth.serving import figures  # matplotlib: imported by the first speech, not at start
+
     path = FILES.path(voice_name, "." + audio.check_format(audio_format))
     speech.write(path)
     info = say("spoken", lang, sentences=len(speech.sentences), seconds=speech.duration, rate=speech.sample_rate)

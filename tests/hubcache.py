@@ -37,7 +37,7 @@ def tiny_voice(directory: Path, dataset: str, processor: str, family: str = "tac
     config = yaml.safe_load((source / "config.yml").read_text())
     config[f"{family}_params"]["dataset"] = dataset
     (directory / "config.yml").write_text(yaml.safe_dump(config))
-    model = registry.TEXT_TO_MEL[family].from_config(directory)
+    model = registry.family(registry.TEXT_TO_MEL, family).from_config(directory)
     rng = np.random.default_rng(0)
     arrays = {}
     for _, group in model.weight_layout():

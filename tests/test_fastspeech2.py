@@ -214,8 +214,8 @@ def test_the_durations_figure_names_the_symbols_of_short_sentences():
 
 def test_catalog_controls_agree_with_the_model_classes():
     for model in catalog.models("voice"):
-        assert model.controls == registry.TEXT_TO_MEL[model.family].CONTROLS, model.name
-        assert catalog.FAMILIES[model.family] == registry.TEXT_TO_MEL[model.family].__name__
+        assert model.controls == registry.family(registry.TEXT_TO_MEL, model.family).CONTROLS, model.name
+        assert catalog.FAMILIES[model.family] == registry.family(registry.TEXT_TO_MEL, model.family).__name__
     assert {m.name for m in catalog.models("voice") if m.family == "fastspeech2"} == {
         "ljspeech-en-fastspeech2", "kss-ko-fastspeech2", "baker-zh-fastspeech2"}
     for model in catalog.models("voice"):

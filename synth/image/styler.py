@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from synth.image import io
-from synth.image.generator import Generator
+
+if TYPE_CHECKING:
+    from synth.image.generator import Generator
 
 BATCH_SIZE = 4  # images of one padded shape run together
 # Photos run at sides padded to a multiple of max_side / SHAPES_PER_SIDE (at least 4): at most
@@ -32,6 +35,8 @@ class Styler:
     @classmethod
     def from_pretrained(cls, name_or_path: str, revision: str | None = None,
                         max_side: int = io.DEFAULT_MAX_SIDE) -> "Styler":
+        from synth.image.generator import Generator  # TensorFlow: imported when a model loads
+
         return cls(Generator.from_pretrained(name_or_path, revision=revision), max_side=max_side)
 
     @property

@@ -37,9 +37,6 @@ from pypinyin.core import Pinyin
 
 from synth.speech.text.traced import Symbol, Traced
 
-PAUSES = ("sil", "#0", "#1", "#2", "#3")
-
-
 class _ToneFiveConverter(NeutralToneWith5Mixin, DefaultConverter):
     """pypinyin's converter with the neutral tone written as 5 (ma5), as in the Baker labels."""
 

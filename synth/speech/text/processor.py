@@ -14,11 +14,6 @@ from typing import Callable
 from synth import hub
 from synth.catalog import PROCESSOR_FILES, PROCESSOR_JSON
 from synth.errors import ConfigError
-from synth.speech.text.english import clean_english
-from synth.speech.text.french import clean_french
-from synth.speech.text.german import clean_german
-from synth.speech.text.korean import clean_korean
-from synth.speech.text.mandarin import PAUSES, MandarinFrontEnd
 from synth.speech.text import readable
 from synth.speech.text.lexicon import Lexicon
 from synth.speech.text.traced import Symbol, Traced
@@ -26,14 +21,44 @@ from synth.speech.text.traced import Symbol, Traced
 # A front end turns text into the voice's symbols, each with the span of the original text it
 # reads (synth.speech.text.traced), as the voice was trained.
 FrontEnd = Callable[[Traced], list[Symbol]]
+
+
+# Each language's module is imported when a voice of that language is made, not before: the
+# English number reader (inflect) alone took 2.6 s of the app's start.
+def _english(data: dict) -> FrontEnd:
+    from synth.speech.text.english import clean_english
+    return lambda text: list(clean_english(text))
+
+
+def _korean(data: dict) -> FrontEnd:
+    from synth.speech.text.korean import clean_korean
+    return lambda text: list(clean_korean(text))
+
+
+def _german(data: dict) -> FrontEnd:
+    from synth.speech.text.german import clean_german
+    return lambda text: list(clean_german(text))
+
+
+def _french(data: dict) -> FrontEnd:
+    from synth.speech.text.french import clean_french
+    return lambda text: list(clean_french(text))
+
+
+def _mandarin(data: dict) -> FrontEnd:
+    from synth.speech.text.mandarin import MandarinFrontEnd
+    return MandarinFrontEnd(data["pinyin_dict"])
+
+
 # processor_name in processor.json -> (language, its front end made from processor.json's contents).
 FRONT_ENDS: dict[str, tuple[str, Callable[[dict], FrontEnd]]] = {
-    "LJSpeechProcessor": ("en", lambda data: lambda text: list(clean_english(text))),
-    "KSSProcessor": ("ko", lambda data: lambda text: list(clean_korean(text))),
-    "ThorstenProcessor": ("de", lambda data: lambda text: list(clean_german(text))),
-    "SynpaflexProcessor": ("fr", lambda data: lambda text: list(clean_french(text))),
-    "BakerProcessor": ("zh", lambda data: MandarinFrontEnd(data["pinyin_dict"])),
+    "LJSpeechProcessor": ("en", _english),
+    "KSSProcessor": ("ko", _korean),
+    "ThorstenProcessor": ("de", _german),
+    "SynpaflexProcessor": ("fr", _french),
+    "BakerProcessor": ("zh", _mandarin),
 }
+PAUSES = ("sil", "#0", "#1", "#2", "#3")  # Mandarin's pauses (synth.speech.text.mandarin)
 NOT_SPEECH = {"pad", "eos", *PAUSES}  # symbols that are silence, not sound
 _BRACES = re.compile(r"\{(.+?)\}")
 SAID_SIGNS = set("&#@%*/\\")  # punctuation by Unicode, but read aloud: "and", "number", "at", ...
