@@ -64,7 +64,8 @@ def main():
     for line in log.read_text().splitlines():
         parts = line.split("|")
         if len(parts) == 3 and parts[1].strip().isdigit() and not parts[2].startswith("  "):  # not nested
-            imports[parts[2].strip().split(".")[0]] = int(parts[1]) / 1e6
+            name = parts[2].strip().split(".")[0]  # a package and the submodules imported later
+            imports[name] = imports.get(name, 0) + int(parts[1]) / 1e6
     heavy = [name for name in HEAVY if name in imports]
     print("heavy modules imported before the page answered:", ", ".join(heavy) or "none")
     slowest = sorted(imports.items(), key=lambda item: -item[1])[:8]

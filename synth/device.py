@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 
 
 @contextlib.contextmanager
-def _stderr_closed():
+def stderr_closed():
     if DEBUG:
         yield
         return
@@ -44,7 +44,7 @@ def _stderr_closed():
 def _tensorflow():
     """TensorFlow, imported now, with GPU memory that grows as needed (a Space shares the card)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "0" if DEBUG else "1")  # warnings and errors
-    with _stderr_closed():
+    with stderr_closed():
         import tensorflow as tf
 
         gpus = tf.config.list_physical_devices("GPU")

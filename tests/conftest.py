@@ -47,6 +47,14 @@ def fixtures() -> Path:
     return FIXTURES
 
 
+@pytest.fixture(params=["litert", "tensorflow"])
+def engine(request, monkeypatch) -> str:
+    """The test runs once per engine (SYNTH_ENGINE; a model picks its engine when it first
+    runs, so the test makes its own): parity with the reference holds on both."""
+    monkeypatch.setenv("SYNTH_ENGINE", request.param)
+    return request.param
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -20,14 +20,16 @@ def keras_generator():
     return Generator.from_pretrained(str(FIXTURES / "cyclegan_keras_tiny" / "savedmodel"))
 
 
-def test_savedmodel_loads_into_native_generator(keras_generator, fixtures):
+def test_savedmodel_loads_into_native_generator(fixtures, engine):
+    keras_generator = Generator.from_pretrained(str(fixtures / "cyclegan_keras_tiny" / "savedmodel"))
     expected = np.load(fixtures / "cyclegan_keras_tiny" / "expected.npz")
     assert isinstance(keras_generator, Generator)
     assert keras_generator.config == GeneratorConfig(filters=8, n_blocks=2)
     # we see ~3.4e-6 on both
     assert np.abs(keras_generator.infer(expected["x"]) - expected["y"]).max() <= 1e-4
     assert np.abs(keras_generator.infer(expected["x_200x320"]) - expected["y_200x320"]).max() <= 1e-4
-    assert keras_generator._run.experimental_get_tracing_count() == 1  # one graph for every size
+    assert keras_generator._graph.experimental_get_tracing_count() == 1  # one graph for every size
+    assert keras_generator.engine == engine
 
 
 def test_native_round_trip_is_exact(keras_generator, tmp_path):

@@ -286,3 +286,15 @@ def test_jobs_nobody_reads_are_dropped_when_their_turn_comes():
     finally:
         release.set()
         demo.close()
+
+
+def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    models = ModelCache(max_side=64)
+    assert models.engines("ljspeech-en") == {}  # not loaded
+    models.get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
+    assert models.engines("ljspeech-en") == {"Tacotron2": "litert", "MultiBandMelGAN": "litert"}
+    styler = models.get("horse2zebra")
+    assert models.engines("horse2zebra") == {}  # loaded, not run yet: its engine is chosen then
+    styler.stylize(np.zeros((8, 8, 3), np.uint8))
+    assert models.engines("horse2zebra") == {"Generator": "litert"}

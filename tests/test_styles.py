@@ -50,12 +50,13 @@ def test_style_loads_from_the_space_in_the_cache_and_restyles(name):
     assert directory == Path(constants.HF_HUB_CACHE) / SPACE / "snapshots" / SHA / subfolder
 
 
-def test_converted_pth_reproduces_torchs_outputs():
+def test_converted_pth_reproduces_torchs_outputs(engine):
     expected = np.load(FIXTURES / "torch_resnet_tiny" / "expected.npz")
     generator = Generator.from_pretrained("monet")
     assert generator.config.stride_padding == "torch" and generator.config.conv_bias
     for size in ("64x64", "40x56"):
         assert np.abs(generator.infer(expected[f"x_{size}"]) - expected[f"y_{size}"]).max() <= TOLERANCE
+    assert generator.engine == engine
 
 
 @pytest.fixture

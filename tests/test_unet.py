@@ -42,7 +42,7 @@ def tutorial():
 
 
 @pytest.mark.parametrize("source", ["savedmodel", "model.h5", "."])
-def test_keras_files_load_as_the_tutorial_unet(source, fixtures, expected):
+def test_keras_files_load_as_the_tutorial_unet(source, fixtures, expected, engine):
     """A SavedModel dir, an .h5 file, and a dir holding one .h5: the same network, the reference's outputs."""
     generator = Generator.from_pretrained(str(fixtures / TUTORIAL / source))
     assert isinstance(generator, UNetGenerator)
@@ -54,7 +54,8 @@ def test_keras_files_load_as_the_tutorial_unet(source, fixtures, expected):
     y = generator.infer(scaled(expected["pixels_136x264"]))
     assert y.shape == (1, 136, 264, 3)
     assert np.abs(y[:, ::2, ::2] - expected["y_136x264_every_2nd"]).max() <= TOLERANCE
-    assert generator._run.experimental_get_tracing_count() == 1  # one graph for every size
+    assert generator._graph.experimental_get_tracing_count() == 1  # one graph for every size
+    assert generator.engine == engine
 
 
 def test_savedmodel_and_h5_list_the_same_weights_in_the_same_order(fixtures):

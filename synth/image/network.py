@@ -11,6 +11,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from synth import runtime
 from synth.device import tf
 from synth.errors import CheckpointMismatch, ImageError
 
@@ -71,8 +72,12 @@ class GeneratorBase:
     def __init__(self, config=None):
         self.config = self.config_class() if config is None else config
         self._w: dict[str, tf.Variable] | None = None
-        self._run = tf.function(lambda x: self.forward(self._w, x),
-                                input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        self._graph = tf.function(lambda x: self.forward(self._w, x),
+                                  input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
+        self._run: runtime.Graph | None = None  # `_graph` on the engine in use, from the first `infer`
+        # 'litert' or 'tensorflow' once `infer` ran; set 'tensorflow' first for weights that
+        # change (a model in training: an export would keep the weights it was made with)
+        self.engine: str | None = None
 
     def weight_layout(self) -> Layout:
         raise NotImplementedError
@@ -92,6 +97,7 @@ class GeneratorBase:
             if value.shape != shape:
                 raise CheckpointMismatch(f"weight '{name}': expected shape {shape}, found {value.shape}")
             weights[name] = value
+        self._run = None
         if self._w is not None:  # the compiled graph holds the variables it was traced with
             for name, value in weights.items():
                 self._w[name].assign(value)
@@ -128,7 +134,9 @@ class GeneratorBase:
         extra = [(0, 0), (0, self.padded_side(height) - height), (0, self.padded_side(width) - width), (0, 0)]
         if any(after for _, after in extra):
             images = np.pad(images, extra, mode="reflect")
-        return self._run(tf.constant(images)).numpy()[:, :height, :width]
+        if self._run is None:
+            self._run, self.engine = runtime.runner(self._graph, self._w, type(self).__name__, self.engine)
+        return self._run(images)[0][:, :height, :width]
 
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None):

@@ -247,6 +247,7 @@ class Trainer:
         self.config, self.run_dir, self.step = config, Path(run_dir), 0
         self.domains = {"A": Domain("A", a_images, config.size), "B": Domain("B", b_images, config.size)}
         self.G, self.F = config.generator(), config.generator()
+        self.G.engine = self.F.engine = "tensorflow"  # their weights change at every step: no export
         self.D = PatchDiscriminator(PatchDiscriminatorConfig(config.ndf, config.discriminator_layers))  # D_A, D_B
         for k, generator in enumerate((self.G, self.F)):
             generator.set_weights(initial_weights(generator.weight_layout(), np.random.default_rng([config.seed, k])))

@@ -70,6 +70,19 @@ class ModelCache:
         not wait for the Hub, nor fail on a file."""
         return self.is_loaded(name) or (name not in self._damaged and hub.is_cached(name))
 
+    def engines(self, name: str) -> dict[str, str]:
+        """Which engine runs each network of a loaded model ("litert" or "tensorflow"), for
+        those that have run (Tacotron2: its decoder step); empty for a model not loaded."""
+        model = self._models.get(name)
+        if model is None:
+            return {}
+        if isinstance(model, Voice):
+            networks = {type(model.text_to_mel).__name__: model.text_to_mel.engine,
+                        type(model.vocoder).__name__: model.vocoder.engine}
+        else:
+            networks = {type(model.generator).__name__: model.generator.engine}
+        return {network: used for network, used in networks.items() if used}
+
     def is_damaged(self, name: str) -> bool:
         """Its last load failed on a damaged or unusable file (`synth doctor` repairs it)."""
         return name in self._damaged

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from synth import runtime
 from synth.device import tf
 from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import MultiBandMelGANConfig, build, read_config
@@ -41,7 +42,9 @@ class MultiBandMelGAN:
         updown = np.zeros((c.subbands, c.subbands, c.subbands), np.float32)
         updown[0, np.arange(c.subbands), np.arange(c.subbands)] = c.subbands
         self._upsample = tf.constant(updown)
-        self._generate = tf.function(self._graph, input_signature=[tf.TensorSpec([None, None, None], tf.float32)])
+        self._generate = tf.function(self._graph, input_signature=[tf.TensorSpec([None, None, 80], tf.float32)])
+        self._run: runtime.Graph | None = None  # `_generate` on the engine in use, from the first call
+        self.engine: str | None = None          # that engine's name
 
     @property
     def hop_size(self) -> int:
@@ -88,9 +91,14 @@ class MultiBandMelGAN:
         return [("sequential", weights), ("pqmf", [])]
 
     def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
-        self._w = {name: tf.Variable(np.asarray(arrays[name], np.float32), trainable=False,
-                                     name=name.replace("/", "_"))
-                   for _, group in self.weight_layout() for name, _ in group}
+        self._run = None
+        values = {name: np.asarray(arrays[name], np.float32) for _, group in self.weight_layout() for name, _ in group}
+        if self._w is not None:  # the compiled graph holds the variables it was traced with
+            for name, value in values.items():
+                self._w[name].assign(value)
+            return
+        self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
+                   for name, value in values.items()}
 
     @classmethod
     def from_config(cls, model_dir: str | Path) -> "MultiBandMelGAN":
@@ -120,7 +128,9 @@ class MultiBandMelGAN:
         # mel of min_frames or more goes to the graph untouched: the same input, the same output.
         if frames < self.min_frames:
             mel = np.pad(mel, [(0, 0), (0, self.min_frames - frames), (0, 0)], mode="edge")
-        return self._generate(tf.constant(mel)).numpy()[:, :frames * self.hop_size]
+        if self._run is None:
+            self._run, self.engine = runtime.runner(self._generate, self._w, "multiband-melgan")
+        return self._run(mel)[0][:, :frames * self.hop_size]
 
     def _conv(self, x, name, dilation=1):
         x = tf.nn.conv1d(x, self._w[name + "/kernel"], 1, "VALID", dilations=dilation)
@@ -136,7 +146,7 @@ class MultiBandMelGAN:
         for i, (scale, out) in enumerate(self._stages()):
             x = act(x)
             batch, frames = tf.shape(x)[0], tf.shape(x)[1]
-            x = tf.nn.conv2d_transpose(x[:, :, None, :], self._w[f"up_{i}/kernel"],
+            x = tf.nn.conv2d_transpose(tf.expand_dims(x, 2), self._w[f"up_{i}/kernel"],
                                        tf.stack([batch, frames * scale, 1, out]), (scale, 1), "SAME")
             x = tf.squeeze(x, 2)
             if c.use_bias:

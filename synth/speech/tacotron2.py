@@ -13,6 +13,7 @@ import dataclasses
 
 import numpy as np
 
+from synth import runtime
 from synth.device import tf
 from synth.errors import OptionError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
@@ -84,9 +85,24 @@ class Tacotron2(TensorflowTTSModel):
     def __init__(self, config: Tacotron2Config):
         self.config = config
         self._w: dict[str, tf.Variable] | None = None
+        c = config
+        ids, lengths = tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32)
+        # TensorFlow decodes in one graph (its loop included); LiteRT cannot take that loop (its
+        # growing TensorArrays), so there the encoder and postnet run on TensorFlow and the
+        # decoder step, where the time goes, runs exported, from a loop in Python.
         self._decode = tf.function(self._decode_graph, input_signature=[
-            tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
-            tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int64)])
+            ids, lengths, tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int64)])
+        self._memory_graph = tf.function(self._memory, input_signature=[ids, lengths])
+        self._postnet_graph = tf.function(self._postnet, input_signature=[
+            tf.TensorSpec([None, None, c.n_mels], tf.float32), lengths])
+        dec, memory = c.decoder_lstm_units, 2 * c.encoder_lstm_units
+        self._step_graph = tf.function(self._step, input_signature=[
+            tf.TensorSpec(shape, tf.float32) for shape in (
+                [None, c.n_mels], [c.n_prenet_layers, None, c.prenet_units], [None, dec], [None, dec],
+                [c.n_lstm_decoder, None, dec], [c.n_lstm_decoder, None, dec], [None, memory], [None, None],
+                [None, None, c.attention_dim], [None, None, memory], [None, None])])
+        self._run_step: runtime.Graph | None = None  # `_step_graph` on the engine in use, from the first call
+        self.engine: str | None = None              # that engine's name
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:
@@ -159,6 +175,7 @@ class Tacotron2(TensorflowTTSModel):
             w.pop("decoder_cell/location_layer/kernel"))
         self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
                    for name, value in w.items()}
+        self._run_step = None
 
     # -- inference --------------------------------------------------------------------
     def default_max_steps(self, length: int) -> int:
@@ -177,11 +194,51 @@ class Tacotron2(TensorflowTTSModel):
                 raise OptionError(f"max_steps {max_steps} is out of range: choose 1 or more",
                                   reason="max_steps", value=max_steps)
             caps = np.full(len(lengths), max_steps, np.int32)
+        if self._run_step is None:
+            self._run_step, self.engine = runtime.runner(self._step_graph, self._w, "tacotron2-step")
+        if self.engine == "litert":
+            return self._decode_stepwise(ids, lengths, caps, np.random.default_rng(seed))
         seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
         mel_before, mel, stop, alignment, frames = self._decode(
             tf.constant(ids), tf.constant(lengths), tf.constant(caps), tf.constant(seed_pair, tf.int64))
         return Tacotron2Output(mel_before.numpy(), mel.numpy(), stop.numpy(),
                                alignment.numpy(), frames.numpy())
+
+    def _decode_stepwise(self, ids, lengths, caps, rng) -> Tacotron2Output:
+        """`_decode_graph`'s loop in Python around the exported step: the same stops, masks and
+        outputs (the prenet's dropout drawn by `rng`, so a seed gives other draws than on
+        TensorFlow; the reference models' configs, and the fixtures, have it off)."""
+        c, r = self.config, self.config.reduction_factor
+        values, keys = (t.numpy() for t in self._memory_graph(tf.constant(ids), tf.constant(lengths)))
+        batch, time = ids.shape
+        score_mask = (np.arange(time)[None] < lengths[:, None]).astype(np.float32)
+        rate = float(c.prenet_dropout_rate)
+        dec = np.zeros((batch, c.decoder_lstm_units), np.float32)
+        frame, context = np.zeros((batch, c.n_mels), np.float32), np.zeros((batch, 2 * c.encoder_lstm_units), np.float32)
+        att_h, att_c = dec, dec
+        dec_h = dec_c = np.zeros((c.n_lstm_decoder, batch, c.decoder_lstm_units), np.float32)
+        cumulative = np.zeros((batch, time), np.float32)
+        finished, steps = np.zeros(batch, bool), np.zeros(batch, np.int32)
+        out_frames, out_stops, out_align = [], [], []
+        keep = np.ones((c.n_prenet_layers, batch, c.prenet_units), np.float32)
+        for t in range(int(caps.max())):
+            if rate > 0:
+                keep = (rng.random(keep.shape) >= rate).astype(np.float32) / (1.0 - rate)
+            frames, stops, alignment, att_h, att_c, dec_h, dec_c, context, cumulative = self._run_step(
+                frame, keep, att_h, att_c, dec_h, dec_c, context, cumulative, keys, values, score_mask)
+            steps = np.where(finished, steps, t + 1).astype(np.int32)
+            finished = finished | (1 / (1 + np.exp(-stops)) >= 0.5).all(axis=1) | (t + 1 >= caps)
+            out_frames.append(frames), out_stops.append(stops), out_align.append(alignment)
+            frame = frames[:, -c.n_mels:]
+            if finished.all():
+                break
+        total, frame_lengths = len(out_frames) * r, steps * r
+        out_mask = (np.arange(total)[None] < frame_lengths[:, None]).astype(np.float32)
+        mel_before = np.stack(out_frames, 1).reshape(batch, total, c.n_mels) * out_mask[:, :, None]
+        stop = np.stack(out_stops, 1).reshape(batch, total) * out_mask
+        alignment = np.stack(out_align, 2) * (np.arange(len(out_align))[None] < steps[:, None])[:, None, :]
+        mel = self._postnet_graph(tf.constant(mel_before), tf.constant(frame_lengths)).numpy()
+        return Tacotron2Output(mel_before, mel, stop, alignment.astype(np.float32), frame_lengths)
 
     def to_mel(self, ids: list[list[int]], options: SpeechOptions) -> MelOutput:
         """The voice layer's entry: a batch decoded together, each mel trimmed to its own
@@ -214,48 +271,85 @@ class Tacotron2(TensorflowTTSModel):
         backward = tf.reverse_sequence(backward, lengths, seq_axis=1, batch_axis=0)
         return tf.concat([forward, backward], axis=-1)
 
-    def _decode_graph(self, ids, lengths, caps, seed):
-        c, w = self.config, self._w
-        batch, time = tf.shape(ids)[0], tf.shape(ids)[1]
+    def _memory(self, ids, lengths):
+        """The encoder's output (values) and the attention's keys over it, zero past each item."""
+        time = tf.shape(ids)[1]
         in_mask = tf.sequence_mask(lengths, time, dtype=tf.float32)[:, :, None]
         values = self._bilstm(self._encode(ids, in_mask), lengths) * in_mask
-        keys = tf.einsum("btc,ca->bta", values, w["LocationSensitiveAttention/memory_layer/kernel"])
-        score_mask = tf.sequence_mask(lengths, time)
+        keys = tf.einsum("btc,ca->bta", values, self._w["LocationSensitiveAttention/memory_layer/kernel"])
+        return values, keys
+
+    def _cell(self, frame, keep, att, dec, context, cumulative, keys, values, score_mask):
+        """One decoder step: the previous frame through the prenet (its dropout as `keep`:
+        one scaled keep-mask per layer), the attention LSTM, location-sensitive attention over
+        `values`, the decoder LSTMs, then r frames and their stop logits. Returns (frames,
+        stops, alignment, att, dec, context, cumulative)."""
+        c, w = self.config, self._w
         prenet_act = activation(c.prenet_activation)
+        x = frame
+        for i in range(c.n_prenet_layers):
+            p = f"decoder_cell/prenet/dense_._{i}/"
+            x = prenet_act(tf.matmul(x, w[p + "kernel"]) + w[p + "bias"]) * keep[i]
+        a = "decoder_cell/attention_lstm_cell/"
+        att = _lstm_gates(tf.matmul(tf.concat([x, context, att[0]], -1), w[a + "fused"]) + w[a + "bias"], att[1])
+        query = tf.matmul(att[0], w["decoder_cell/query_layer/kernel"])
+        location = tf.nn.conv1d(tf.expand_dims(cumulative, -1), w["decoder_cell/location/fused"], 1, "SAME")
+        energy = tf.squeeze(tf.tanh(keys + tf.expand_dims(query, 1) + location)
+                            @ w["decoder_cell/scores_attention/kernel"], -1)
+        energy = energy + w["decoder_cell/scores_attention/bias"]
+        alignment = tf.nn.softmax(tf.where(score_mask, energy, energy.dtype.min))
+        context = tf.squeeze(tf.matmul(tf.expand_dims(alignment, 1), values), 1)
+        x, new_dec = tf.concat([att[0], context], -1), []
+        for i, (h, cell) in enumerate(dec):
+            p = f"decoder_cell/decoder_lstms/lstm_cell_._{i}/"
+            h, cell = _lstm_gates(tf.matmul(tf.concat([x, h], -1), w[p + "fused"]) + w[p + "bias"], cell)
+            new_dec.append((h, cell))
+            x = h
+        frames = tf.matmul(tf.concat([x, context], -1), w["decoder_cell/frame_projection/kernel"])
+        frames = frames + w["decoder_cell/frame_projection/bias"]
+        stops = tf.matmul(tf.concat([x, frames], -1), w["decoder_cell/stop_projection/kernel"])
+        stops = stops + w["decoder_cell/stop_projection/bias"]
+        return frames, stops, alignment, att, new_dec, context, cumulative + alignment
+
+    def _step(self, frame, keep, att_h, att_c, dec_h, dec_c, context, cumulative, keys, values, score_mask):
+        """`_cell` with flat tensors (the decoder LSTMs' states stacked), as it is exported."""
+        dec = [(dec_h[i], dec_c[i]) for i in range(self.config.n_lstm_decoder)]
+        frames, stops, alignment, att, dec, context, cumulative = self._cell(
+            frame, [keep[i] for i in range(self.config.n_prenet_layers)], (att_h, att_c), dec, context, cumulative,
+            keys, values, score_mask > 0.5)
+        return (frames, stops, alignment, att[0], att[1], tf.stack([h for h, _ in dec]), tf.stack([s for _, s in dec]),
+                context, cumulative)
+
+    def _postnet(self, mel_before, frame_lengths):
+        """The postnet's residual added to the decoder's frames, zero past each item's end."""
+        c, w = self.config, self._w
+        out_mask = tf.sequence_mask(frame_lengths, tf.shape(mel_before)[1], dtype=tf.float32)[:, :, None]
+        x = mel_before
+        for i in range(c.n_conv_postnet):
+            x = _conv_bn(x, w, f"post_net/{i}/", out_mask)
+            x = x if i + 1 == c.n_conv_postnet else tf.tanh(x)
+        residual = tf.einsum("btc,cm->btm", x, w["residual_projection/kernel"]) + w["residual_projection/bias"]
+        return (mel_before + residual) * out_mask
+
+    def _decode_graph(self, ids, lengths, caps, seed):
+        c = self.config
+        batch, time = tf.shape(ids)[0], tf.shape(ids)[1]
+        values, keys = self._memory(ids, lengths)
+        score_mask = tf.sequence_mask(lengths, time)
         rate = float(c.prenet_dropout_rate)
         r = c.reduction_factor
-        dec_cells = [f"decoder_cell/decoder_lstms/lstm_cell_._{i}/" for i in range(c.n_lstm_decoder)]
 
         def step(t, frame, att, dec, context, cumulative, finished, steps, out_frames, out_stops, out_align):
-            x = frame
-            for i in range(c.n_prenet_layers):
-                p = f"decoder_cell/prenet/dense_._{i}/"
-                x = prenet_act(tf.matmul(x, w[p + "kernel"]) + w[p + "bias"])
-                if rate > 0:  # dropout stays on at inference, as the model was trained
-                    layer_seed = tf.stack([seed[0], seed[1] + tf.cast(t * c.n_prenet_layers + i, tf.int64)])
-                    keep = tf.random.stateless_uniform(tf.shape(x), layer_seed) >= rate
-                    x = tf.where(keep, x / (1.0 - rate), 0.0)
-            a = "decoder_cell/attention_lstm_cell/"
-            att = _lstm_gates(tf.matmul(tf.concat([x, context, att[0]], -1), w[a + "fused"]) + w[a + "bias"], att[1])
-            query = tf.matmul(att[0], w["decoder_cell/query_layer/kernel"])
-            location = tf.nn.conv1d(cumulative[:, :, None], w["decoder_cell/location/fused"], 1, "SAME")
-            energy = tf.squeeze(tf.tanh(keys + query[:, None, :] + location)
-                                @ w["decoder_cell/scores_attention/kernel"], -1)
-            energy = energy + w["decoder_cell/scores_attention/bias"]
-            alignment = tf.nn.softmax(tf.where(score_mask, energy, energy.dtype.min))
-            context = tf.squeeze(tf.matmul(alignment[:, None, :], values), 1)
-            x, new_dec = tf.concat([att[0], context], -1), []
-            for p, (h, cell) in zip(dec_cells, dec):
-                h, cell = _lstm_gates(tf.matmul(tf.concat([x, h], -1), w[p + "fused"]) + w[p + "bias"], cell)
-                new_dec.append((h, cell))
-                x = h
-            frames = tf.matmul(tf.concat([x, context], -1), w["decoder_cell/frame_projection/kernel"])
-            frames = frames + w["decoder_cell/frame_projection/bias"]
-            stops = tf.matmul(tf.concat([x, frames], -1), w["decoder_cell/stop_projection/kernel"])
-            stops = stops + w["decoder_cell/stop_projection/bias"]
+            keep = []
+            for i in range(c.n_prenet_layers):  # dropout stays on at inference, as the model was trained
+                layer_seed = tf.stack([seed[0], seed[1] + tf.cast(t * c.n_prenet_layers + i, tf.int64)])
+                kept = tf.random.stateless_uniform([batch, c.prenet_units], layer_seed) >= rate
+                keep.append(tf.where(kept, 1.0 / (1.0 - rate), 0.0))
+            frames, stops, alignment, att, dec, context, cumulative = self._cell(
+                frame, keep, att, dec, context, cumulative, keys, values, score_mask)
             stopped = tf.reduce_all(tf.sigmoid(stops) >= 0.5, axis=1) | (t + 1 >= caps)
             steps = tf.where(finished, steps, t + 1)
-            return (t + 1, frames[:, -c.n_mels:], att, new_dec, context, cumulative + alignment,
+            return (t + 1, frames[:, -c.n_mels:], att, dec, context, cumulative,
                     finished | stopped, steps, out_frames.write(t, frames), out_stops.write(t, stops),
                     out_align.write(t, alignment))
 
@@ -265,7 +359,8 @@ class Tacotron2(TensorflowTTSModel):
         zeros = lambda n: tf.zeros([batch, n])
         dec_units = c.decoder_lstm_units
         state = (tf.constant(0), zeros(c.n_mels), (zeros(dec_units), zeros(dec_units)),
-                 [(zeros(dec_units), zeros(dec_units)) for _ in dec_cells], zeros(2 * c.encoder_lstm_units),
+                 [(zeros(dec_units), zeros(dec_units)) for _ in range(c.n_lstm_decoder)],
+                 zeros(2 * c.encoder_lstm_units),
                  tf.zeros([batch, time]), tf.zeros([batch], tf.bool), tf.zeros([batch], tf.int32),
                  tf.TensorArray(tf.float32, size=0, dynamic_size=True),
                  tf.TensorArray(tf.float32, size=0, dynamic_size=True),
@@ -280,10 +375,4 @@ class Tacotron2(TensorflowTTSModel):
         stop = tf.reshape(tf.transpose(out_stops.stack(), [1, 0, 2]), [batch, total])
         step_mask = tf.sequence_mask(steps, out_align.size(), dtype=tf.float32)[:, None, :]
         alignment = tf.transpose(out_align.stack(), [1, 2, 0]) * step_mask
-        x = mel_before
-        for i in range(c.n_conv_postnet):
-            x = _conv_bn(x, w, f"post_net/{i}/", out_mask)
-            x = x if i + 1 == c.n_conv_postnet else tf.tanh(x)
-        residual = tf.einsum("btc,cm->btm", x, w["residual_projection/kernel"]) + w["residual_projection/bias"]
-        mel = (mel_before + residual) * out_mask
-        return mel_before, mel, stop * out_mask[:, :, 0], alignment, frame_lengths
+        return mel_before, self._postnet(mel_before, frame_lengths), stop * out_mask[:, :, 0], alignment, frame_lengths

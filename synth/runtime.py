@@ -1,0 +1,169 @@
+"""Which engine runs a network's graph: TensorFlow, or LiteRT, the CPU runtime made for it.
+
+On a 2-core CPU, synth's TensorFlow graphs run exactly as fast as the legacy stack's, while
+the same graphs converted by TensorFlow's own converter and run by LiteRT's interpreter
+(XNNPACK) run faster (benchmarks/README.md has the comparison with ONNX Runtime that chose
+it). So each graph is exported once to a .tflite file and run from there; TensorFlow stays
+the reference for parity, the GPU path, and the fallback.
+
+`SYNTH_ENGINE`: `auto` (the default: LiteRT where the NVIDIA driver sees no GPU, TensorFlow
+where it does), `litert`, or `tensorflow`.
+
+An export is kept in $HF_HOME/synth-litert/ (beside the Hugging Face cache, never in it,
+as the converted generators are), named by a digest of everything it was made from: the
+traced graph, the weights, the precision, and the TensorFlow and LiteRT versions. A new
+model revision, a change to a graph or an upgrade is therefore a new file, made on first
+use; a stale one is never read. An export that fails, or a file that will not load, leaves
+that network on TensorFlow with one log line.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.metadata
+import logging
+import os
+import re
+import tempfile
+import threading
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+from huggingface_hub import constants
+
+from synth import device
+
+log = logging.getLogger(__name__)
+ENGINES = ("auto", "litert", "tensorflow")
+EXPORTS = "synth-litert"  # in HF_HOME
+# threads per interpreter: the cores this process may use
+THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def engine() -> str:
+    """The engine SYNTH_ENGINE asks for, `auto` resolved: 'litert' or 'tensorflow'."""
+    wanted = os.environ.get("SYNTH_ENGINE", "auto").strip().lower() or "auto"
+    if wanted not in ENGINES:
+        from synth.errors import OptionError
+
+        raise OptionError(f"SYNTH_ENGINE={wanted!r} is not an engine: choose one of {', '.join(ENGINES)}",
+                          reason="engine", value=wanted, choices=ENGINES)
+    if wanted == "auto":
+        return "tensorflow" if device.gpu_names() or _litert_version() is None else "litert"
+    return wanted
+
+
+@functools.cache
+def _litert_version() -> str | None:
+    try:
+        return importlib.metadata.version("ai-edge-litert")
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+Graph = Callable[..., list[np.ndarray]]  # numpy arrays in, the graph's outputs (flattened) out
+
+
+_exporting = threading.Lock()  # one export at a time: two first requests make one file
+
+
+def runner(function, weights: dict, name: str, use: str | None = None) -> tuple[Graph, str]:
+    """`function` (a tf.function with an input signature, over the `weights` variables it
+    captured) as engine `use` (default: `engine()`) runs it; returns the callable and the
+    engine's name. `name` says, in the log and the file name, which network it is."""
+    if (use or engine()) == "litert":
+        try:
+            with _exporting:
+                return LiteGraph(export(function, weights, name)), "litert"
+        except Exception as e:  # any failure to convert or load: this network stays on TensorFlow
+            log.warning("%s: LiteRT export failed (%s: %s); running it on TensorFlow", name, type(e).__name__,
+                        str(e).strip().splitlines()[-1][:300] if str(e).strip() else "")
+    return TensorflowGraph(function), "tensorflow"
+
+
+class TensorflowGraph:
+    """The tf.function itself, numpy in and out."""
+
+    def __init__(self, function):
+        self._function = function
+
+    def __call__(self, *arrays) -> list[np.ndarray]:
+        tf = device.tf
+        outputs = self._function(*(tf.constant(a) for a in arrays))
+        return [t.numpy() for t in tf.nest.flatten(outputs)]
+
+
+class LiteGraph:
+    """An exported graph in LiteRT's interpreter. One interpreter per graph, one call at a
+    time (an interpreter is not thread-safe; each call uses every core); its inputs are
+    resized whenever a call's shapes differ from the last."""
+
+    def __init__(self, path: Path):
+        from ai_edge_litert.interpreter import Interpreter
+
+        self.path = path
+        self._interpreter = Interpreter(model_path=str(path), num_threads=THREADS)
+        # inputs in the function's argument order (the converter names them after the
+        # arguments: "args_0", ...); outputs in their flattened order ("Identity", "Identity_1", ...)
+        self._inputs = sorted(self._interpreter.get_input_details(), key=lambda d: _order(d["name"]))
+        self._outputs = sorted(self._interpreter.get_output_details(), key=lambda d: _order(d["name"]))
+        self._shapes: list[tuple] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, *arrays) -> list[np.ndarray]:
+        arrays = [np.asarray(a, d["dtype"]) for a, d in zip(arrays, self._inputs, strict=True)]
+        shapes = [a.shape for a in arrays]
+        with self._lock:
+            interpreter = self._interpreter
+            if shapes != self._shapes:
+                for detail, shape in zip(self._inputs, shapes):
+                    interpreter.resize_tensor_input(detail["index"], shape, strict=True)
+                if self._shapes is None:  # the first allocation prints a line about XNNPACK
+                    with device.stderr_closed():
+                        interpreter.allocate_tensors()
+                else:
+                    interpreter.allocate_tensors()
+                self._shapes = shapes
+            for detail, array in zip(self._inputs, arrays):
+                interpreter.set_tensor(detail["index"], array)
+            interpreter.invoke()
+            return [interpreter.get_tensor(d["index"]) for d in self._outputs]
+
+
+def _order(name: str) -> int:
+    """The position in a converted graph's tensor name: 'args_2' -> 2, 'Identity_1' -> 1, 'mel' -> 0."""
+    found = re.search(r"_(\d+)(?::\d+)?$", name)
+    return int(found.group(1)) if found else 0
+
+
+def export(function, weights: dict, name: str, precision: str = "fp32") -> Path:
+    """The .tflite file of `function` with `weights` (made now if there is none for what it
+    is made of)."""
+    tf = device.tf
+    concrete = function.get_concrete_function()
+    digest = hashlib.sha256()
+    for part in (tf.__version__, _litert_version() or "", precision,
+                 concrete.graph.as_graph_def().SerializeToString(deterministic=True)):
+        digest.update(part if isinstance(part, bytes) else part.encode())
+    for weight in sorted(weights):
+        digest.update(weight.encode())
+        digest.update(np.ascontiguousarray(weights[weight].numpy()).tobytes())
+    path = Path(constants.HF_HOME) / EXPORTS / f"{_safe(name)}-{precision}-{digest.hexdigest()[:20]}.tflite"
+    if path.is_file():
+        return path
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], function)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # LiteRT runs no TensorFlow ops
+    if precision == "int8":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]  # dynamic-range int8 weights
+    data = converter.convert()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".part", delete=False) as part:
+        part.write(data)
+    os.replace(part.name, path)  # whole or absent: a reader never sees half a file
+    log.info("%s exported for LiteRT (%.1f MB): %s", name, len(data) / 1e6, path)
+    return path
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name)

@@ -1,0 +1,88 @@
+"""The LiteRT engine: which engine runs, where exports are kept and when they are made
+again, what happens when an export fails, and many threads on one interpreter."""
+import concurrent.futures
+import logging
+
+import numpy as np
+import pytest
+from huggingface_hub import constants
+
+from synth import device, runtime
+from synth.errors import OptionError
+from synth.speech import MultiBandMelGAN
+
+
+def vocoder(fixtures) -> MultiBandMelGAN:
+    return MultiBandMelGAN.from_pretrained(str(fixtures / "tts_tiny" / "mb_melgan"))
+
+
+def mel(frames: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(1, frames, 80)).astype(np.float32)
+
+
+def exports() -> set:
+    folder = runtime.Path(constants.HF_HOME) / runtime.EXPORTS
+    return set(folder.glob("multiband-melgan-*.tflite")) if folder.is_dir() else set()
+
+
+@pytest.mark.parametrize("wanted, gpus, chosen", [("auto", (), "litert"), ("", (), "litert"),
+                                                  ("auto", ("NVIDIA H100",), "tensorflow"),
+                                                  ("TensorFlow", (), "tensorflow"), ("litert", ("NVIDIA H100",), "litert")])
+def test_the_engine_follows_synth_engine_and_the_device(monkeypatch, wanted, gpus, chosen):
+    monkeypatch.setenv("SYNTH_ENGINE", wanted)
+    monkeypatch.setattr(device, "gpu_names", lambda: gpus)
+    assert runtime.engine() == chosen
+
+
+def test_an_unknown_engine_names_the_choices(monkeypatch):
+    monkeypatch.setenv("SYNTH_ENGINE", "onnx")
+    with pytest.raises(OptionError, match="SYNTH_ENGINE='onnx' is not an engine: choose one of auto, litert, tensorflow"):
+        runtime.engine()
+
+
+def test_an_export_is_kept_beside_the_cache_made_once_and_again_for_new_weights(fixtures, monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # a home of its own: no export made yet
+    before = exports()
+    first = vocoder(fixtures)
+    audio = first.infer(mel(20))
+    made = exports() - before
+    assert first.engine == "litert" and len(made) == 1
+    (path,) = made
+    assert path.parent == tmp_path / runtime.EXPORTS  # in HF_HOME, beside (not in) its hub cache
+    stamp = path.stat().st_mtime_ns
+    second = vocoder(fixtures)  # the same model loaded again: the same file, not made again
+    np.testing.assert_array_equal(second.infer(mel(20)), audio)
+    assert exports() - before == made and path.stat().st_mtime_ns == stamp
+    # other weights (a new revision): a new file; the old one is never read for them
+    arrays = {name: value.numpy() * 0.5 for name, value in second._w.items()}
+    second.set_weights(arrays)
+    changed = second.infer(mel(20))
+    assert len(exports() - before) == 2 and np.abs(changed - audio).max() > 1e-3
+
+
+def test_a_failed_export_runs_on_tensorflow_with_one_log_line(fixtures, monkeypatch, caplog):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("converter said no\nSome ops are not supported")
+
+    monkeypatch.setattr(runtime, "export", broken)
+    model = vocoder(fixtures)
+    with caplog.at_level(logging.WARNING, "synth.runtime"):
+        audio = model.infer(mel(20))
+        model.infer(mel(30))
+    assert model.engine == "tensorflow" and audio.shape == (1, 20 * 256)
+    assert [r.getMessage() for r in caplog.records] == [
+        "multiband-melgan: LiteRT export failed (RuntimeError: Some ops are not supported); running it on TensorFlow"]
+
+
+def test_threads_share_an_interpreter_of_changing_shapes(fixtures, monkeypatch):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    model = vocoder(fixtures)
+    inputs = [mel(frames, seed) for seed, frames in enumerate([12, 40, 12, 25, 7, 40, 33, 12])]
+    alone = [model.infer(x) for x in inputs]
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(model.infer, inputs * 3))
+    for index, audio in enumerate(together):
+        np.testing.assert_array_equal(audio, alone[index % len(inputs)])
