@@ -60,8 +60,9 @@ UNREAD_SECONDS = float(os.environ.get("SYNTH_UNREAD_SECONDS", "20"))  # a job no
 BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") == "1"
 DEVICE = device.describe()  # TensorFlow is imported when the first model loads
 ON_GPU = DEVICE.startswith("GPU")
-ENGINE = runtime.engine()  # SYNTH_ENGINE: LiteRT on a CPU, TensorFlow on a GPU (see synth/runtime.py)
-ENGINE_NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
+# SYNTH_ENGINE (synth/runtime.py): on a CPU, by default, LiteRT where it is faster (Tacotron2's
+# decoder) and TensorFlow elsewhere; TensorFlow on a GPU
+ENGINES_IN_USE = runtime.described()
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
 MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))
 # Photos restyled at once (one keeps a CPU responsive); speech requests in flight at once: their
@@ -175,9 +176,9 @@ GRADIO_KO = {"common.complete": "완료", "status.queue_position": "대기 순�
              "upload_text.drop_file": "파일을 여기로 끌어다 놓으세요",
              "upload_text.click_to_upload": "눌러서 올리기",
              "upload_text.paste_clipboard": "클립보드에서 붙여 넣기"}
-_RUNS_ON = f"{DEVICE} · {ENGINE_NAMES[ENGINE]}, fp32"
+_RUNS_ON = f"{DEVICE} · {ENGINES_IN_USE}, fp32"
 I18N = gr.I18n(en={k: en.format(device=_RUNS_ON) for k, (en, _) in TEXTS.items()} | GRADIO_EN,
-               ko={k: ko.format(device=f"{'GPU' if ON_GPU else 'CPU'} · {ENGINE_NAMES[ENGINE]}, fp32")
+               ko={k: ko.format(device=f"{'GPU' if ON_GPU else 'CPU'} · {ENGINES_IN_USE}, fp32")
                    for k, (_, ko) in TEXTS.items()} | GRADIO_KO)
 
 # What handlers write, by request language.
@@ -639,12 +640,12 @@ def _about(lang: str) -> str:
             rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
         engines = MODELS.engines(model.name)
         rows.append((t("engine"), t("engine_value", networks=", ".join(
-            f"{html.escape(network)}: {ENGINE_NAMES[used]}" for network, used in engines.items()))
+            f"{html.escape(network)}: {runtime.NAMES[used]}" for network, used in engines.items()))
             if engines else t("engine_unused")))
         details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'
                      f"<p><code>{model.name}</code></p><dl>{details}</dl></article>")
-    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)} · {ENGINE_NAMES[ENGINE]}</p>'
+    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)} · {ENGINES_IN_USE}</p>'
             f'<h2>{t("models")}</h2><div class="synth-cards">{"".join(cards)}</div>'
             f'<h2>{t("how")}</h2><p>{t("how_image", side=MAX_SIDE)}</p><p>{t("how_speech")}</p>'
             f'<p>{t("unchanged")}</p>')

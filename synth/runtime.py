@@ -6,8 +6,9 @@ the same graphs converted by TensorFlow's own converter and run by LiteRT's inte
 it). So each graph is exported once to a .tflite file and run from there; TensorFlow stays
 the reference for parity, the GPU path, and the fallback.
 
-`SYNTH_ENGINE`: `auto` (the default: LiteRT where the NVIDIA driver sees no GPU, TensorFlow
-where it does), `litert`, or `tensorflow`.
+`SYNTH_ENGINE`: `auto` (the default: on a CPU, each network on the engine measured faster
+for it, its `cpu_engine`; TensorFlow where the NVIDIA driver sees a GPU), `litert`, or
+`tensorflow` (every network on that engine).
 
 An export is kept in $HF_HOME/synth-litert/ (beside the Hugging Face cache, never in it,
 as the converted generators are), named by a digest of everything it was made from: the
@@ -41,17 +42,33 @@ EXPORTS = "synth-litert"  # in HF_HOME
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def engine() -> str:
-    """The engine SYNTH_ENGINE asks for, `auto` resolved: 'litert' or 'tensorflow'."""
+def setting() -> str:
+    """What SYNTH_ENGINE asks for: 'auto', 'litert' or 'tensorflow'."""
     wanted = os.environ.get("SYNTH_ENGINE", "auto").strip().lower() or "auto"
     if wanted not in ENGINES:
         from synth.errors import OptionError
 
         raise OptionError(f"SYNTH_ENGINE={wanted!r} is not an engine: choose one of {', '.join(ENGINES)}",
                           reason="engine", value=wanted, choices=ENGINES)
-    if wanted == "auto":
-        return "tensorflow" if device.gpu_names() or _litert_version() is None else "litert"
     return wanted
+
+
+def engine(cpu_engine: str = "litert") -> str:
+    """The engine for a network whose faster engine on a CPU is `cpu_engine`: SYNTH_ENGINE's,
+    `auto` resolved ('litert' or 'tensorflow')."""
+    wanted = setting()
+    if wanted == "auto":
+        return "tensorflow" if device.gpu_names() or _litert_version() is None else cpu_engine
+    return wanted
+
+
+NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
+
+
+def described() -> str:
+    """The engines the networks will run on, for a person: 'TensorFlow', 'LiteRT', or
+    'TensorFlow + LiteRT' (`auto` on a CPU)."""
+    return " + ".join(NAMES[e] for e in sorted({engine("litert"), engine("tensorflow")}, reverse=True))
 
 
 @functools.cache
@@ -68,11 +85,11 @@ Graph = Callable[..., list[np.ndarray]]  # numpy arrays in, the graph's outputs 
 _exporting = threading.Lock()  # one export at a time: two first requests make one file
 
 
-def runner(function, weights: dict, name: str, use: str | None = None) -> tuple[Graph, str]:
+def runner(function, weights: dict, name: str, cpu_engine: str, use: str | None = None) -> tuple[Graph, str]:
     """`function` (a tf.function with an input signature, over the `weights` variables it
-    captured) as engine `use` (default: `engine()`) runs it; returns the callable and the
-    engine's name. `name` says, in the log and the file name, which network it is."""
-    if (use or engine()) == "litert":
+    captured) as engine `use` runs it (default: `engine(cpu_engine)`); returns the callable
+    and the engine's name. `name` says, in the log and the file name, which network it is."""
+    if (use or engine(cpu_engine)) == "litert":
         try:
             with _exporting:
                 return LiteGraph(export(function, weights, name)), "litert"

@@ -31,7 +31,17 @@ def exports() -> set:
 def test_the_engine_follows_synth_engine_and_the_device(monkeypatch, wanted, gpus, chosen):
     monkeypatch.setenv("SYNTH_ENGINE", wanted)
     monkeypatch.setattr(device, "gpu_names", lambda: gpus)
-    assert runtime.engine() == chosen
+    assert runtime.engine("litert") == chosen
+    # a network faster on TensorFlow stays there unless LiteRT is asked for by name
+    assert runtime.engine("tensorflow") == ("litert" if wanted == "litert" else "tensorflow")
+
+
+@pytest.mark.parametrize("wanted, gpus, said", [("auto", (), "TensorFlow + LiteRT"), ("auto", ("NVIDIA L4",), "TensorFlow"),
+                                               ("litert", (), "LiteRT"), ("tensorflow", (), "TensorFlow")])
+def test_the_engines_are_described_for_the_page(monkeypatch, wanted, gpus, said):
+    monkeypatch.setenv("SYNTH_ENGINE", wanted)
+    monkeypatch.setattr(device, "gpu_names", lambda: gpus)
+    assert runtime.described() == said
 
 
 def test_an_unknown_engine_names_the_choices(monkeypatch):

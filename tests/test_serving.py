@@ -288,13 +288,16 @@ def test_jobs_nobody_reads_are_dropped_when_their_turn_comes():
         demo.close()
 
 
-def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch):
-    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+@pytest.mark.parametrize("setting, expected", [
+    ("auto", ("litert", "tensorflow", "tensorflow")),  # on a CPU: each network on its faster engine
+    ("litert", ("litert", "litert", "litert")), ("tensorflow", ("tensorflow", "tensorflow", "tensorflow"))])
+def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, expected):
+    monkeypatch.setenv("SYNTH_ENGINE", setting)
     models = ModelCache(max_side=64)
     assert models.engines("ljspeech-en") == {}  # not loaded
     models.get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
-    assert models.engines("ljspeech-en") == {"Tacotron2": "litert", "MultiBandMelGAN": "litert"}
+    assert models.engines("ljspeech-en") == {"Tacotron2": expected[0], "MultiBandMelGAN": expected[1]}
     styler = models.get("horse2zebra")
     assert models.engines("horse2zebra") == {}  # loaded, not run yet: its engine is chosen then
     styler.stylize(np.zeros((8, 8, 3), np.uint8))
-    assert models.engines("horse2zebra") == {"Generator": "litert"}
+    assert models.engines("horse2zebra") == {"Generator": expected[2]}

@@ -64,8 +64,8 @@ def test_training_maps_warm_to_cool_and_closes_the_cycle(tmp_path):
 
     run = tmp_path / "run"
     # The run folder is a style (G: A -> B) and inverse/ is F: B -> A: the same weights, run by
-    # the engine in use (LiteRT here) where the trainer's run on TensorFlow; fp32 on both, so
-    # they differ by rounding only (we see ~1e-6 on outputs in [-1, 1]).
+    # the engine in use (SYNTH_ENGINE=litert: LiteRT) where the trainer's run on TensorFlow;
+    # fp32 on both, so they differ by rounding only (we see ~1e-6 on outputs in [-1, 1]).
     style = Generator.from_pretrained(str(run))
     np.testing.assert_allclose(style.infer(test_a), trainer.G.infer(test_a), atol=1e-4)
     inverse = Generator.from_pretrained(str(run / "inverse"))

@@ -68,6 +68,7 @@ class GeneratorBase:
     config_class: ClassVar[type]
     multiple: int = 1
     min_side: int = 1
+    CPU_ENGINE = "tensorflow"  # faster on a 2-core CPU than LiteRT (ResNet 256²: 0.55 s against 0.85 s)
 
     def __init__(self, config=None):
         self.config = self.config_class() if config is None else config
@@ -135,7 +136,8 @@ class GeneratorBase:
         if any(after for _, after in extra):
             images = np.pad(images, extra, mode="reflect")
         if self._run is None:
-            self._run, self.engine = runtime.runner(self._graph, self._w, type(self).__name__, self.engine)
+            self._run, self.engine = runtime.runner(self._graph, self._w, type(self).__name__, self.CPU_ENGINE,
+                                                      self.engine)
         return self._run(images)[0][:, :height, :width]
 
     @classmethod

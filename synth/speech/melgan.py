@@ -32,6 +32,7 @@ def pqmf_synthesis_filter(subbands: int, taps: int, cutoff_ratio: float, beta: f
 class MultiBandMelGAN:
     """Mel (B, frames, 80) -> waveform (B, frames * hop). Build from config, then load."""
     HUB_ROLE = "vocoder"  # which repo of a catalog voice holds it
+    CPU_ENGINE = "tensorflow"  # faster on a 2-core CPU than LiteRT: RTF 0.027 against 0.040
 
     def __init__(self, config: MultiBandMelGANConfig, sample_rate: int | None = None):
         self.config = config
@@ -129,7 +130,7 @@ class MultiBandMelGAN:
         if frames < self.min_frames:
             mel = np.pad(mel, [(0, 0), (0, self.min_frames - frames), (0, 0)], mode="edge")
         if self._run is None:
-            self._run, self.engine = runtime.runner(self._generate, self._w, "multiband-melgan")
+            self._run, self.engine = runtime.runner(self._generate, self._w, "multiband-melgan", self.CPU_ENGINE)
         return self._run(mel)[0][:, :frames * self.hop_size]
 
     def _conv(self, x, name, dilation=1):
