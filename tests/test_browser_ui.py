@@ -28,10 +28,10 @@ SPEECH = {"en": ("English (LJSpeech) · Tacotron2", "Hello there. Good day."),
 # software, formats, units and licences, which Korean writing keeps in Latin letters
 # ("API를 통해 사용" is Gradio's own Korean for its footer link).
 ALLOWED_WORDS = {
-    "synth", "CycleGAN", "Tacotron2", "FastSpeech2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "Gradio",
+    "synth", "CycleGAN", "Tacotron2", "FastSpeech2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "LiteRT", "Gradio",
     "LJSpeech", "KSS", "Thorsten", "SynPaFlex", "Baker", "API",
     "JPEG", "PNG", "WebP", "GIF", "WAV", "MP3", "FLAC", "Opus", "txt", "WebVTT", "SRT", "MCP", "GPU", "CPU", "Hz", "ms", "px", "KB",
-    "MB",
+    "MB", "fp32",
 }
 # Whole tokens: the files the page offers (kss-ko-20261126-071200.wav, shown also as its stem and
 # extension apart), commit SHAs, licences, and the catalog's names and Hub repo ids (whole, and

@@ -296,8 +296,8 @@ def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, 
     models = ModelCache(max_side=64)
     assert models.engines("ljspeech-en") == {}  # not loaded
     models.get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
-    assert models.engines("ljspeech-en") == {"Tacotron2": expected[0], "MultiBandMelGAN": expected[1]}
+    assert models.engines("ljspeech-en") == {"Tacotron2": expected[0], "Multi-band MelGAN": expected[1]}
     styler = models.get("horse2zebra")
     assert models.engines("horse2zebra") == {}  # loaded, not run yet: its engine is chosen then
     styler.stylize(np.zeros((8, 8, 3), np.uint8))
-    assert models.engines("horse2zebra") == {"Generator": expected[2]}
+    assert models.engines("horse2zebra") == {"CycleGAN": expected[2]}

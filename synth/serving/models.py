@@ -76,11 +76,11 @@ class ModelCache:
         model = self._models.get(name)
         if model is None:
             return {}
-        if isinstance(model, Voice):
+        if isinstance(model, Voice):  # "Tacotron2", "FastSpeech2"; the vocoder by its paper's name
             networks = {type(model.text_to_mel).__name__: model.text_to_mel.engine,
-                        type(model.vocoder).__name__: model.vocoder.engine}
+                        "Multi-band MelGAN": model.vocoder.engine}
         else:
-            networks = {type(model.generator).__name__: model.generator.engine}
+            networks = {"CycleGAN": model.generator.engine}
         return {network: used for network, used in networks.items() if used}
 
     def is_damaged(self, name: str) -> bool:
