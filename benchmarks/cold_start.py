@@ -4,7 +4,9 @@ process, offline, on the tiny test models (a Hugging Face cache built from tests
 load.py --test-cache builds it); the page does not load a model, so their size does not
 matter. A last run under `python -X importtime` lists the heavy modules the app had imported
 when it answered, and the slowest imports: what a visitor's first request should import
-instead (TensorFlow, the language front ends) should not be there.
+instead (TensorFlow, the language front ends) should not be there. (TensorFlow's own lines are
+missing from that list even where it is imported: synth.device closes stderr while it imports
+TensorFlow, to keep its noise out of a terminal; tests/test_imports.py checks it.)
 
     python benchmarks/cold_start.py [--runs 5]
 """
@@ -60,14 +62,15 @@ def main():
     print(f"median of {len(times)}: {statistics.median(times):.2f} s")
     log = home / "importtime.txt"
     start_once(env, log)
-    imports = {}  # top-level package -> cumulative seconds
+    imports, heavy = {}, set()  # top-level package -> cumulative seconds; HEAVY ones at any depth
     for line in log.read_text().splitlines():
         parts = line.split("|")
-        if len(parts) == 3 and parts[1].strip().isdigit() and not parts[2].startswith("  "):  # not nested
-            name = parts[2].strip().split(".")[0]  # a package and the submodules imported later
-            imports[name] = imports.get(name, 0) + int(parts[1]) / 1e6
-    heavy = [name for name in HEAVY if name in imports]
-    print("heavy modules imported before the page answered:", ", ".join(heavy) or "none")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            name = parts[2].strip().split(".")[0]
+            heavy |= {name} & set(HEAVY)
+            if not parts[2].startswith("  "):  # imported by the app itself, not by another module
+                imports[name] = imports.get(name, 0) + int(parts[1]) / 1e6  # a package and its later submodules
+    print("heavy modules imported before the page answered:", ", ".join(sorted(heavy)) or "none")
     slowest = sorted(imports.items(), key=lambda item: -item[1])[:8]
     print("slowest top-level imports (s):", ", ".join(f"{name} {seconds:.2f}" for name, seconds in slowest))
 
