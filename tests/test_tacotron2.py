@@ -128,12 +128,14 @@ def _tiny(fixtures, tmp_path, **changes):
 
 
 # Batched and single decoding differ only in float32 summation order: each matmul rounds
-# differently (~1e-7 relative), and ~90 recurrent steps carry that forward. Measured: ~1e-5
-# here, 1.04e-4 on another CPU (other SIMD width, other oneDNN kernels). What this test
-# guards against is a masking bug (padding leaking into an item), which moves outputs of
-# size O(1) by O(0.1). The parity tolerance, 1e-3, sits between the two with a factor of
-# 10 to spare on each side.
-BATCH_TOLERANCE = TOLERANCE
+# differently (~1e-7 relative), and ~90 recurrent steps of this tiny random model carry that
+# forward and grow it (the 90-step item's frames part after ~step 46), then the postnet
+# multiplies it by ~3. Measured on the mel: 6e-6 (LiteRT step) and 3.6e-5 (TensorFlow) with
+# oneDNN; without it (TF_ENABLE_ONEDNN_OPTS=0: Eigen's kernels) 7.1e-4 (TensorFlow) and 3.0e-3
+# (LiteRT); 1.04e-4 on another CPU. What this test guards against is a masking bug (padding
+# leaking into an item), which moves outputs of size O(1) by O(0.1): 1e-2 stays 10x under
+# that and 3x over the largest rounding seen.
+BATCH_TOLERANCE = 1e-2
 
 
 def test_batch_equals_single_items(fixtures):
