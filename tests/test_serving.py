@@ -276,7 +276,8 @@ def test_jobs_nobody_reads_are_dropped_when_their_turn_comes():
         reader.start()
         while not jobs.reading(demo._queue.event_ids_to_events[read]):
             time.sleep(0.01)
-        time.sleep(0.6)  # past the grace: the unread jobs have been waiting over 0.5 s
+        for event_id in unread + [read]:  # all three have waited past the grace
+            demo._queue.event_ids_to_events[event_id].enqueue_time -= 1
         release.set()
         reader.join(30)
         assert ran == ["first", "read"] and 'data: ["read"]' in answer[0]

@@ -163,11 +163,10 @@ class JobLimit:
 
         queue.push, queue.get_events = fair_push, read_events
 
-    def drop_unread(self, queue, now: float | None = None) -> list:
+    def drop_unread(self, queue) -> None:
         """Take out of `queue` the waiting jobs nobody has read for `unread_seconds` (called
         under the queue's lock); each one's stream gets an error saying why."""
-        now = time.monotonic() if now is None else now
-        dropped = []
+        now = time.monotonic()
         for waiting in queue.event_queue_per_concurrency_id.values():
             for event in list(waiting.queue):
                 if now - event.enqueue_time < self.unread_seconds or self.reading(event):
@@ -176,10 +175,8 @@ class JobLimit:
                 queue.event_ids_to_events.pop(event._id, None)
                 queue.send_message(event, ProcessCompletedMessage(
                     output={"error": DROPPED.format(seconds=self.unread_seconds)}, success=False))
-                dropped.append(event)
                 log.info("dropped a job for %s: nobody read its result for %g s", event.fn.api_name,
                          self.unread_seconds)
-        return dropped
 
     def reading(self, event) -> bool:
         """Whether a stream is open for `event`'s result (by its session or its own id)."""
