@@ -34,6 +34,7 @@ import numpy as np
 from huggingface_hub import constants
 
 from synth import device
+from synth.errors import OptionError
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "litert", "tensorflow")
@@ -46,14 +47,12 @@ def setting() -> str:
     """What SYNTH_ENGINE asks for: 'auto', 'litert' or 'tensorflow'."""
     wanted = os.environ.get("SYNTH_ENGINE", "auto").strip().lower() or "auto"
     if wanted not in ENGINES:
-        from synth.errors import OptionError
-
         raise OptionError(f"SYNTH_ENGINE={wanted!r} is not an engine: choose one of {', '.join(ENGINES)}",
                           reason="engine", value=wanted, choices=ENGINES)
     return wanted
 
 
-def engine(cpu_engine: str = "litert") -> str:
+def engine(cpu_engine: str) -> str:
     """The engine for a network whose faster engine on a CPU is `cpu_engine`: SYNTH_ENGINE's,
     `auto` resolved ('litert' or 'tensorflow')."""
     wanted = setting()

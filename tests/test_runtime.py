@@ -47,7 +47,7 @@ def test_the_engines_are_described_for_the_page(monkeypatch, wanted, gpus, said)
 def test_an_unknown_engine_names_the_choices(monkeypatch):
     monkeypatch.setenv("SYNTH_ENGINE", "onnx")
     with pytest.raises(OptionError, match="SYNTH_ENGINE='onnx' is not an engine: choose one of auto, litert, tensorflow"):
-        runtime.engine()
+        runtime.setting()
 
 
 def test_an_export_is_kept_beside_the_cache_made_once_and_again_for_new_weights(fixtures, monkeypatch, tmp_path):
