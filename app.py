@@ -176,9 +176,9 @@ GRADIO_KO = {"common.complete": "완료", "status.queue_position": "대기 순�
              "upload_text.drop_file": "파일을 여기로 끌어다 놓으세요",
              "upload_text.click_to_upload": "눌러서 올리기",
              "upload_text.paste_clipboard": "클립보드에서 붙여 넣기"}
-_RUNS_ON = f"{DEVICE} · {ENGINES_IN_USE}, fp32"
+_RUNS_ON = f"{DEVICE} · {ENGINES_IN_USE}"
 I18N = gr.I18n(en={k: en.format(device=_RUNS_ON) for k, (en, _) in TEXTS.items()} | GRADIO_EN,
-               ko={k: ko.format(device=f"{'GPU' if ON_GPU else 'CPU'} · {ENGINES_IN_USE}, fp32")
+               ko={k: ko.format(device=f"{'GPU' if ON_GPU else 'CPU'} · {ENGINES_IN_USE}")
                    for k, (_, ko) in TEXTS.items()} | GRADIO_KO)
 
 # What handlers write, by request language.
@@ -573,7 +573,6 @@ def _status(task: str, lang: str) -> str:
 ABOUT = {
     "device": ("Running on", "실행 장치"),
     "engine": ("Engine", "실행 엔진"),
-    "engine_value": ("{networks} (fp32 weights)", "{networks} (fp32 가중치)"),
     "engine_unused": ("chosen when it first runs", "처음 실행할 때 정해집니다"),
     "weights": ("Weights", "가중치"),
     "licence": ("Licence", "라이선스"),
@@ -639,9 +638,9 @@ def _about(lang: str) -> str:
         else:
             rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
         engines = MODELS.engines(model.name)
-        rows.append((t("engine"), t("engine_value", networks=", ".join(
-            f"{html.escape(network)}: {runtime.NAMES[used]}" for network, used in engines.items()))
-            if engines else t("engine_unused")))
+        rows.append((t("engine"), ", ".join(f"{html.escape(network)}: {runtime.NAMES[used]} {weights}"
+                                            for network, (used, weights) in engines.items())
+                     or t("engine_unused")))
         details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'
                      f"<p><code>{model.name}</code></p><dl>{details}</dl></article>")

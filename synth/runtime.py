@@ -7,8 +7,14 @@ it). So each graph is exported once to a .tflite file and run from there; Tensor
 the reference for parity, the GPU path, and the fallback.
 
 `SYNTH_ENGINE`: `auto` (the default: on a CPU, each network on the engine measured faster
-for it, its `cpu_engine`; TensorFlow where the NVIDIA driver sees a GPU), `litert`, or
+for it, its `CPU_ENGINE`; TensorFlow where the NVIDIA driver sees a GPU), `litert`, or
 `tensorflow` (every network on that engine).
+
+`SYNTH_PRECISION`: the weights LiteRT runs with: `auto` (the default: each network's
+`CPU_PRECISION`, int8 only where its quality was measured to hold: README's "Engines"),
+`fp32`, or `int8` (dynamic-range int8 weights, per channel; activations stay float). The
+TensorFlow engine always runs fp32. A network's own `engine` and `precision`, set before it
+first runs, win over both settings.
 
 An export is kept in $HF_HOME/synth-litert/ (beside the Hugging Face cache, never in it,
 as the converted generators are), named by a digest of everything it was made from: the
@@ -38,17 +44,29 @@ from synth.errors import OptionError
 
 log = logging.getLogger(__name__)
 ENGINES = ("auto", "litert", "tensorflow")
+PRECISIONS = ("auto", "fp32", "int8")
+# Each network's engine and precision on a CPU under `auto`, as measured on a 2-core CPU
+# (benchmarks/README.md: speed; README's "Engines": where int8 keeps the quality). The model
+# classes read their row; the page's device line is made from the table before any loads.
+CPU_DEFAULTS: dict[str, tuple[str, str]] = {
+    "Tacotron2": ("litert", "fp32"),
+    "FastSpeech2": ("tensorflow", "fp32"),
+    "MultiBandMelGAN": ("tensorflow", "fp32"),
+    "Generator": ("tensorflow", "fp32"),  # every CycleGAN family (ResNet, U-Net)
+}
 EXPORTS = "synth-litert"  # in HF_HOME
 # threads per interpreter: the cores this process may use
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def setting() -> str:
-    """What SYNTH_ENGINE asks for: 'auto', 'litert' or 'tensorflow'."""
-    wanted = os.environ.get("SYNTH_ENGINE", "auto").strip().lower() or "auto"
-    if wanted not in ENGINES:
-        raise OptionError(f"SYNTH_ENGINE={wanted!r} is not an engine: choose one of {', '.join(ENGINES)}",
-                          reason="engine", value=wanted, choices=ENGINES)
+def setting(variable: str = "SYNTH_ENGINE") -> str:
+    """What SYNTH_ENGINE ('auto', 'litert' or 'tensorflow') or SYNTH_PRECISION ('auto',
+    'fp32' or 'int8') asks for."""
+    choices, what = (ENGINES, "an engine") if variable == "SYNTH_ENGINE" else (PRECISIONS, "a precision")
+    wanted = os.environ.get(variable, "auto").strip().lower() or "auto"
+    if wanted not in choices:
+        raise OptionError(f"{variable}={wanted!r} is not {what}: choose one of {', '.join(choices)}",
+                          reason=variable.removeprefix("SYNTH_").lower(), value=wanted, choices=choices)
     return wanted
 
 
@@ -61,13 +79,25 @@ def engine(cpu_engine: str) -> str:
     return wanted
 
 
+def precision(cpu_precision: str) -> str:
+    """The precision LiteRT runs a network with whose default on a CPU is `cpu_precision`:
+    SYNTH_PRECISION's, `auto` resolved ('fp32' or 'int8')."""
+    wanted = setting("SYNTH_PRECISION")
+    return cpu_precision if wanted == "auto" else wanted
+
+
 NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
 
 
 def described() -> str:
-    """The engines the networks will run on, for a person: 'TensorFlow', 'LiteRT', or
-    'TensorFlow + LiteRT' (`auto` on a CPU)."""
-    return " + ".join(NAMES[e] for e in sorted({engine("litert"), engine("tensorflow")}, reverse=True))
+    """The engines and weights the networks will run with, for a person: 'TensorFlow, fp32',
+    'LiteRT, int8', 'TensorFlow + LiteRT, fp32 + int8'..."""
+    used = set()
+    for cpu_engine, cpu_precision in CPU_DEFAULTS.values():
+        chosen = engine(cpu_engine)
+        used.add((chosen, precision(cpu_precision) if chosen == "litert" else "fp32"))
+    return (" + ".join(NAMES[e] for e in sorted({e for e, _ in used}, reverse=True)) + ", "
+            + " + ".join(sorted({p for _, p in used})))
 
 
 @functools.cache
@@ -84,18 +114,21 @@ Graph = Callable[..., list[np.ndarray]]  # numpy arrays in, the graph's outputs 
 _exporting = threading.Lock()  # one export at a time: two first requests make one file
 
 
-def runner(function, weights: dict, name: str, cpu_engine: str, use: str | None = None) -> tuple[Graph, str]:
+def runner(function, weights: dict, name: str, network) -> tuple[Graph, str, str]:
     """`function` (a tf.function with an input signature, over the `weights` variables it
-    captured) as engine `use` runs it (default: `engine(cpu_engine)`); returns the callable
-    and the engine's name. `name` says, in the log and the file name, which network it is."""
-    if (use or engine(cpu_engine)) == "litert":
+    captured) on the engine and at the precision `network` runs with: its own `engine` and
+    `precision` if set, else the settings' for its `CPU_ENGINE` and `CPU_PRECISION`. Returns
+    the callable, the engine and the precision. `name` says, in the log and the file name,
+    which graph it is."""
+    if (network.engine or engine(network.CPU_ENGINE)) == "litert":
+        weights_in = network.precision or precision(network.CPU_PRECISION)
         try:
             with _exporting:
-                return LiteGraph(export(function, weights, name)), "litert"
+                return LiteGraph(export(function, weights, name, weights_in)), "litert", weights_in
         except Exception as e:  # any failure to convert or load: this network stays on TensorFlow
             log.warning("%s: LiteRT export failed (%s: %s); running it on TensorFlow", name, type(e).__name__,
                         str(e).strip().splitlines()[-1][:300] if str(e).strip() else "")
-    return TensorflowGraph(function), "tensorflow"
+    return TensorflowGraph(function), "tensorflow", "fp32"
 
 
 class TensorflowGraph:

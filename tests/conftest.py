@@ -50,8 +50,10 @@ def fixtures() -> Path:
 @pytest.fixture(params=["litert", "tensorflow"])
 def engine(request, monkeypatch) -> str:
     """The test runs once per engine (SYNTH_ENGINE; a model picks its engine when it first
-    runs, so the test makes its own): parity with the reference holds on both."""
+    runs, so the test makes its own), with fp32 weights: parity with the reference holds on
+    both (int8's own bounds are tested apart, in test_int8.py)."""
     monkeypatch.setenv("SYNTH_ENGINE", request.param)
+    monkeypatch.setenv("SYNTH_PRECISION", "fp32")
     return request.param
 
 

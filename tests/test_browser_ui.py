@@ -31,7 +31,7 @@ ALLOWED_WORDS = {
     "synth", "CycleGAN", "Tacotron2", "FastSpeech2", "Multi-band", "MelGAN", "Hugging", "Face", "Hub", "TensorFlow", "LiteRT", "Gradio",
     "LJSpeech", "KSS", "Thorsten", "SynPaFlex", "Baker", "API",
     "JPEG", "PNG", "WebP", "GIF", "WAV", "MP3", "FLAC", "Opus", "txt", "WebVTT", "SRT", "MCP", "GPU", "CPU", "Hz", "ms", "px", "KB",
-    "MB", "fp32",
+    "MB", "fp32", "int8",
 }
 # Whole tokens: the files the page offers (kss-ko-20261126-071200.wav, shown also as its stem and
 # extension apart), commit SHAs, licences, and the catalog's names and Hub repo ids (whole, and

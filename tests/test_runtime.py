@@ -36,12 +36,21 @@ def test_the_engine_follows_synth_engine_and_the_device(monkeypatch, wanted, gpu
     assert runtime.engine("tensorflow") == ("litert" if wanted == "litert" else "tensorflow")
 
 
-@pytest.mark.parametrize("wanted, gpus, said", [("auto", (), "TensorFlow + LiteRT"), ("auto", ("NVIDIA L4",), "TensorFlow"),
-                                               ("litert", (), "LiteRT"), ("tensorflow", (), "TensorFlow")])
-def test_the_engines_are_described_for_the_page(monkeypatch, wanted, gpus, said):
+@pytest.mark.parametrize("wanted, precision, gpus, said", [
+    ("auto", "fp32", (), "TensorFlow + LiteRT, fp32"), ("auto", "int8", (), "TensorFlow + LiteRT, fp32 + int8"),
+    ("auto", "auto", ("NVIDIA L4",), "TensorFlow, fp32"), ("litert", "int8", (), "LiteRT, int8"),
+    ("litert", "fp32", (), "LiteRT, fp32"), ("tensorflow", "int8", (), "TensorFlow, fp32")])
+def test_the_engines_are_described_for_the_page(monkeypatch, wanted, precision, gpus, said):
     monkeypatch.setenv("SYNTH_ENGINE", wanted)
+    monkeypatch.setenv("SYNTH_PRECISION", precision)
     monkeypatch.setattr(device, "gpu_names", lambda: gpus)
     assert runtime.described() == said
+
+
+def test_an_unknown_precision_names_the_choices(monkeypatch):
+    monkeypatch.setenv("SYNTH_PRECISION", "fp16")
+    with pytest.raises(OptionError, match="SYNTH_PRECISION='fp16' is not a precision: choose one of auto, fp32, int8"):
+        runtime.precision("fp32")
 
 
 def test_an_unknown_engine_names_the_choices(monkeypatch):

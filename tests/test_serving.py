@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from conftest import free_port
 
-from synth import catalog, hub
+from synth import catalog, hub, runtime
 from synth.errors import ImageError, ModelUnavailable, OptionError, TextError
 from synth.image import Styler
 from synth.serving import ModelCache, OutputFiles, about, figures, messages
@@ -289,16 +289,23 @@ def test_jobs_nobody_reads_are_dropped_when_their_turn_comes():
         demo.close()
 
 
-@pytest.mark.parametrize("setting, expected", [
-    ("auto", ("litert", "tensorflow", "tensorflow")),  # on a CPU: each network on its faster engine
-    ("litert", ("litert", "litert", "litert")), ("tensorflow", ("tensorflow", "tensorflow", "tensorflow"))])
-def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, expected):
+@pytest.mark.parametrize("setting, precision", [("auto", "auto"), ("litert", "int8"), ("tensorflow", "int8"),
+                                                ("litert", "fp32")])
+def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, precision):
     monkeypatch.setenv("SYNTH_ENGINE", setting)
+    monkeypatch.setenv("SYNTH_PRECISION", precision)
+
+    def expected(network):  # on a CPU under auto: each network on its engine and weights of runtime's table
+        cpu_engine, cpu_precision = runtime.CPU_DEFAULTS[network]
+        used = cpu_engine if setting == "auto" else setting
+        return used, "fp32" if used == "tensorflow" else cpu_precision if precision == "auto" else precision
+
     models = ModelCache(max_side=64)
     assert models.engines("ljspeech-en") == {}  # not loaded
     models.get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
-    assert models.engines("ljspeech-en") == {"Tacotron2": expected[0], "Multi-band MelGAN": expected[1]}
+    assert models.engines("ljspeech-en") == {"Tacotron2": expected("Tacotron2"),
+                                             "Multi-band MelGAN": expected("MultiBandMelGAN")}
     styler = models.get("horse2zebra")
     assert models.engines("horse2zebra") == {}  # loaded, not run yet: its engine is chosen then
     styler.stylize(np.zeros((8, 8, 3), np.uint8))
-    assert models.engines("horse2zebra") == {"CycleGAN": expected[2]}
+    assert models.engines("horse2zebra") == {"CycleGAN": expected("Generator")}

@@ -68,7 +68,7 @@ class GeneratorBase:
     config_class: ClassVar[type]
     multiple: int = 1
     min_side: int = 1
-    CPU_ENGINE = "tensorflow"  # faster on a 2-core CPU than LiteRT (ResNet 256²: 0.55 s against 0.85 s)
+    CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["Generator"]
 
     def __init__(self, config=None):
         self.config = self.config_class() if config is None else config
@@ -79,6 +79,7 @@ class GeneratorBase:
         # 'litert' or 'tensorflow' once `infer` ran; set 'tensorflow' first for weights that
         # change (a model in training: an export would keep the weights it was made with)
         self.engine: str | None = None
+        self.precision: str | None = None  # and its weights ('fp32', 'int8'), as `engine`
 
     def weight_layout(self) -> Layout:
         raise NotImplementedError
@@ -136,8 +137,7 @@ class GeneratorBase:
         if any(after for _, after in extra):
             images = np.pad(images, extra, mode="reflect")
         if self._run is None:
-            self._run, self.engine = runtime.runner(self._graph, self._w, type(self).__name__, self.CPU_ENGINE,
-                                                      self.engine)
+            self._run, self.engine, self.precision = runtime.runner(self._graph, self._w, type(self).__name__, self)
         return self._run(images)[0][:, :height, :width]
 
     @classmethod

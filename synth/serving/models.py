@@ -70,18 +70,19 @@ class ModelCache:
         not wait for the Hub, nor fail on a file."""
         return self.is_loaded(name) or (name not in self._damaged and hub.is_cached(name))
 
-    def engines(self, name: str) -> dict[str, str]:
-        """Which engine runs each network of a loaded model ("litert" or "tensorflow"), for
-        those that have run (Tacotron2: its decoder step); empty for a model not loaded."""
+    def engines(self, name: str) -> dict[str, tuple[str, str]]:
+        """The engine ("litert" or "tensorflow") and weights ("fp32", "int8") that run each
+        network of a loaded model, for those that have run (Tacotron2: its decoder step);
+        empty for a model not loaded."""
         model = self._models.get(name)
         if model is None:
             return {}
         if isinstance(model, Voice):  # "Tacotron2", "FastSpeech2"; the vocoder by its paper's name
-            networks = {type(model.text_to_mel).__name__: model.text_to_mel.engine,
-                        "Multi-band MelGAN": model.vocoder.engine}
+            networks = {type(model.text_to_mel).__name__: model.text_to_mel,
+                        "Multi-band MelGAN": model.vocoder}
         else:
-            networks = {"CycleGAN": model.generator.engine}
-        return {network: used for network, used in networks.items() if used}
+            networks = {"CycleGAN": model.generator}
+        return {name: (network.engine, network.precision) for name, network in networks.items() if network.engine}
 
     def is_damaged(self, name: str) -> bool:
         """Its last load failed on a damaged or unusable file (`synth doctor` repairs it)."""

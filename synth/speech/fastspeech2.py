@@ -73,7 +73,7 @@ class FastSpeech2(TensorflowTTSModel):
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
     MODEL_TYPE, CONFIG = "fastspeech2", FastSpeech2Config
     CONTROLS = ("speed", "pitch", "energy")
-    engine = "tensorflow"  # not on LiteRT yet (synth/runtime.py)
+    engine, precision = "tensorflow", "fp32"  # not on LiteRT yet (synth/runtime.py)
     BATCH_SIZE = 1  # one sentence already fills the CPU (batches gain 5 %), and a batch's
                     # self-attention takes batch x frames² memory: 144 MB for 8 x 1500 frames
 

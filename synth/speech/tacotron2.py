@@ -81,7 +81,7 @@ class Tacotron2(TensorflowTTSModel):
     CONTROLS = ("speed",)     # speed stretches the mel; no pitch or energy to scale
     BATCH_SIZE = 8            # sentences decoded together: a step reads all the LSTM weights
                               # whatever the batch, so 8 cost little more than 1
-    CPU_ENGINE = "litert"     # its decoder step: 1.87 ms against TensorFlow's 3.01 on 2 cores
+    CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["Tacotron2"]  # of its decoder step
 
     def __init__(self, config: Tacotron2Config):
         self.config = config
@@ -103,7 +103,8 @@ class Tacotron2(TensorflowTTSModel):
                 [c.n_lstm_decoder, None, dec], [c.n_lstm_decoder, None, dec], [None, memory], [None, None],
                 [None, None, c.attention_dim], [None, None, memory], [None, None])])
         self._run_step: runtime.Graph | None = None  # `_step_graph` on the engine in use, from the first call
-        self.engine: str | None = None              # that engine's name
+        self.engine: str | None = None              # that engine's name ('litert', 'tensorflow')
+        self.precision: str | None = None           # and its weights ('fp32', 'int8')
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:
@@ -196,7 +197,8 @@ class Tacotron2(TensorflowTTSModel):
                                   reason="max_steps", value=max_steps)
             caps = np.full(len(lengths), max_steps, np.int32)
         if self._run_step is None:
-            self._run_step, self.engine = runtime.runner(self._step_graph, self._w, "tacotron2-step", self.CPU_ENGINE)
+            self._run_step, self.engine, self.precision = runtime.runner(self._step_graph, self._w,
+                                                                         "tacotron2-step", self)
         if self.engine == "litert":
             return self._decode_stepwise(ids, lengths, caps, np.random.default_rng(seed))
         seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
