@@ -49,7 +49,7 @@ PRECISIONS = ("auto", "fp32", "int8")
 # (benchmarks/README.md: speed; README's "Engines": where int8 keeps the quality). The model
 # classes read their row; the page's device line is made from the table before any loads.
 CPU_DEFAULTS: dict[str, tuple[str, str]] = {
-    "Tacotron2": ("litert", "fp32"),
+    "Tacotron2": ("litert", "int8"),  # its decoder step
     "FastSpeech2": ("tensorflow", "fp32"),
     "MultiBandMelGAN": ("tensorflow", "fp32"),
     "Generator": ("tensorflow", "fp32"),  # every CycleGAN family (ResNet, U-Net)

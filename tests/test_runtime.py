@@ -92,7 +92,8 @@ def test_a_failed_export_runs_on_tensorflow_with_one_log_line(fixtures, monkeypa
         audio = model.infer(mel(20))
         model.infer(mel(30))
     assert model.engine == "tensorflow" and audio.shape == (1, 20 * 256)
-    assert [r.getMessage() for r in caplog.records] == [
+    # (TensorFlow's own retracing notice may join in, after many models in one process)
+    assert [r.getMessage() for r in caplog.records if r.name == "synth.runtime"] == [
         "multiband-melgan: LiteRT export failed (RuntimeError: Some ops are not supported); running it on TensorFlow"]
 
 

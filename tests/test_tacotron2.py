@@ -138,8 +138,11 @@ def _tiny(fixtures, tmp_path, **changes):
 BATCH_TOLERANCE = 1e-2
 
 
-def test_batch_equals_single_items(fixtures):
-    """Equal up to float32 summation order (see BATCH_TOLERANCE)."""
+def test_batch_equals_single_items(fixtures, monkeypatch):
+    """Equal up to float32 summation order (see BATCH_TOLERANCE), with fp32 weights: int8's
+    activations are quantized per call, on a scale its batch mates share, so there an item
+    moves within int8's own bounds (test_int8.py) with the company it keeps."""
+    monkeypatch.setenv("SYNTH_PRECISION", "fp32")
     taco = Tacotron2.from_pretrained(str(fixtures / "tts_tiny" / "tacotron2"))
     rng = np.random.default_rng(3)
     items = [rng.integers(1, 60, n) for n in (5, 9, 7)]

@@ -207,10 +207,12 @@ class Tacotron2(TensorflowTTSModel):
         return Tacotron2Output(mel_before.numpy(), mel.numpy(), stop.numpy(),
                                alignment.numpy(), frames.numpy())
 
-    def _decode_stepwise(self, ids, lengths, caps, rng) -> Tacotron2Output:
+    def _decode_stepwise(self, ids, lengths, caps, rng, teacher=None) -> Tacotron2Output:
         """`_decode_graph`'s loop in Python around the exported step: the same stops, masks and
         outputs (the prenet's dropout drawn by `rng`, so a seed gives other draws than on
-        TensorFlow; the reference models' configs, and the fixtures, have it off)."""
+        TensorFlow; the reference models' configs, and the fixtures, have it off).
+        `teacher` (B, steps, n_mels x r): the frames each step is fed instead of its own last
+        ones (teacher forcing), so that int8 weights are judged step by step against fp32's."""
         c, r = self.config, self.config.reduction_factor
         values, keys = (t.numpy() for t in self._memory_graph(tf.constant(ids), tf.constant(lengths)))
         batch, time = ids.shape
@@ -232,7 +234,7 @@ class Tacotron2(TensorflowTTSModel):
             steps = np.where(finished, steps, t + 1).astype(np.int32)
             finished = finished | (1 / (1 + np.exp(-stops)) >= 0.5).all(axis=1) | (t + 1 >= caps)
             out_frames.append(frames), out_stops.append(stops), out_align.append(alignment)
-            frame = frames[:, -c.n_mels:]
+            frame = frames[:, -c.n_mels:] if teacher is None else teacher[:, t, -c.n_mels:]
             if finished.all():
                 break
         total, frame_lengths = len(out_frames) * r, steps * r
