@@ -264,10 +264,41 @@ def _download(args) -> int:
         try:
             paths = hub.download(name, force=args.force)
             print(f"{name}: ok ({', '.join(map(str, paths))})")
+            ran = _run_once(name)
+            if ran:
+                print(f"{name}: ready to run: {', '.join(ran)}")
         except SynthError as e:
             failed += 1
             print(f"{name}: FAILED: {e}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def _run_once(name: str) -> list[str]:
+    """Each network of a downloaded model run once, where an engine of this machine needs an
+    export (LiteRT: runtime.py), so that it is made now (at download, e.g. while a Docker
+    image builds) and not on the first request. Returns "network: engine precision" of each."""
+    import numpy as np
+
+    from synth import catalog, runtime
+
+    model = catalog.get(name)
+    families = [catalog.FAMILIES[model.family], "MultiBandMelGAN"] if model.task == "voice" else ["Generator"]
+    if all(runtime.engine(runtime.CPU_DEFAULTS[family][0]) == "tensorflow" for family in families):
+        return []  # nothing to export: TensorFlow runs the checkpoints as they are
+    if model.task == "voice":
+        from synth.speech import SpeechOptions, Voice
+
+        voice = Voice.from_pretrained(name)
+        voice.to_mel([[1, 2, 3]], SpeechOptions(max_steps=1))
+        voice.vocoder.infer(np.zeros((1, voice.vocoder.min_frames, 80), np.float32))
+        networks = [voice.text_to_mel, voice.vocoder]
+    else:
+        from synth.image import Styler
+
+        styler = Styler.from_pretrained(name)
+        styler.stylize(np.zeros((256, 256, 3), np.uint8))  # the size of the example photos' thumbnails
+        networks = [styler.generator]
+    return [f"{type(n).__name__}: {runtime.NAMES[n.engine]} {n.precision}" for n in networks]
 
 
 def _doctor(args) -> int:

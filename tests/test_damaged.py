@@ -21,7 +21,7 @@ from hubcache import add_repo
 from huggingface_hub import constants
 from PIL import Image
 
-from synth import catalog, cli, hub
+from synth import catalog, cli, hub, runtime
 from synth.errors import CheckpointMismatch, ModelDamaged, ModelUnavailable
 from synth.image import Styler
 from synth.serving import ModelCache, messages
@@ -268,6 +268,25 @@ def test_download_force_fetches_every_file_again(fake_hub, capsys):
     assert fake_hub.fetched() == {"config.yml", "model.h5", "processor.json"}
     assert vocoder.read_bytes() == (FIXTURES / "tts_tiny" / "mb_melgan" / "model.h5").read_bytes()
     assert hub.check("ljspeech-en").damage == ()
+
+
+def test_download_makes_the_exports_the_engines_need(fake_hub, capsys, monkeypatch, tmp_path):
+    """On the default engines, the LiteRT exports are made at download, not at the first request."""
+    monkeypatch.setenv("SYNTH_ENGINE", "auto")
+    monkeypatch.setenv("SYNTH_PRECISION", "auto")
+    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # no export made yet
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["download", "ljspeech-en"])
+    assert exit_.value.code == 0, capsys.readouterr().err
+    engine, precision = runtime.CPU_DEFAULTS["Tacotron2"]
+    assert f"ljspeech-en: ready to run: Tacotron2: {runtime.NAMES[engine]} {precision}, MultiBandMelGAN: " \
+        in capsys.readouterr().out
+    made = sorted(p.name.split("-")[:3] for p in (tmp_path / runtime.EXPORTS).glob("*.tflite"))
+    assert ["tacotron2", "step", precision] in made
+    # a request then finds them: nothing more is made
+    before = set((tmp_path / runtime.EXPORTS).iterdir())
+    ModelCache(max_side=64).get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
+    assert set((tmp_path / runtime.EXPORTS).iterdir()) == before
 
 
 # -- a model the Hub did not hand out is remembered -----------------------------------------
