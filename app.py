@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import atexit
 import html
+import importlib.abc
+import importlib.machinery
 import json
 import logging
 import os
 import shutil
 import signal
+import sys
 import tempfile
 from pathlib import Path
 
@@ -31,6 +34,32 @@ os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # read when gradio i
 if "GRADIO_TEMP_DIR" not in os.environ:
     os.environ["GRADIO_TEMP_DIR"] = tempfile.mkdtemp(prefix="synth-gradio-")
     atexit.register(shutil.rmtree, os.environ["GRADIO_TEMP_DIR"], ignore_errors=True)
+
+
+class _NoComponentStubs(importlib.abc.MetaPathFinder):
+    """Gradio rewrites the .pyi type stub of every component class as it defines it, at every
+    import (gradio.component_meta.create_or_modify_pyi: parse the class's source file, render
+    the stub, compare it with the file on disk): stubs for an editor, shipped in gradio's wheel
+    anyway, and over 1 s of CPU of this app's start (an app.pyi for `Upload` too). This finder
+    loads gradio.component_meta with that step left out; nothing else changes."""
+
+    def find_spec(self, name, path, target=None):
+        if name != "gradio.component_meta":
+            return None
+        sys.meta_path.remove(self)
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        load = spec.loader.exec_module
+
+        def exec_module(module):
+            load(module)
+            module.create_or_modify_pyi = lambda *args: None
+
+        spec.loader.exec_module = exec_module
+        return spec
+
+
+if "gradio" not in sys.modules:
+    sys.meta_path.insert(0, _NoComponentStubs())
 
 import gradio as gr  # noqa: E402
 import numpy as np  # noqa: E402

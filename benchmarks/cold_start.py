@@ -6,7 +6,9 @@ matter. A last run under `python -X importtime` lists the heavy modules the app 
 when it answered, and the slowest imports: what a visitor's first request should import
 instead (TensorFlow, the language front ends) should not be there. (TensorFlow's own lines are
 missing from that list even where it is imported: synth.device closes stderr while it imports
-TensorFlow, to keep its noise out of a terminal; tests/test_imports.py checks it.)
+TensorFlow, to keep its noise out of a terminal; tests/test_imports.py checks it.) What else is
+installed counts: gradio imports IPython (and with it jedi, prompt_toolkit, ...) wherever it is
+installed, 0.3-0.4 s that an environment made from requirements.txt alone does not spend.
 
     python benchmarks/cold_start.py [--runs 5]
 """
