@@ -50,7 +50,7 @@ PRECISIONS = ("auto", "fp32", "int8")
 # classes read their row; the page's device line is made from the table before any loads.
 CPU_DEFAULTS: dict[str, tuple[str, str]] = {
     "Tacotron2": ("litert", "int8"),  # its decoder step
-    "FastSpeech2": ("tensorflow", "fp32"),
+    "FastSpeech2": ("litert", "int8"),  # int8 in its decoder only: its encoder stays fp32
     "MultiBandMelGAN": ("tensorflow", "fp32"),
     "Generator": ("tensorflow", "fp32"),  # every CycleGAN family (ResNet, U-Net)
 }

@@ -9,13 +9,22 @@ dropout stays on the pitch and energy embeddings at inference (seeded here).
 
 Unlike Tacotron2 it predicts how long each symbol lasts instead of attending: that is why
 it is fast, cannot lose its place, and lets a caller change speed, pitch and energy.
+
+It runs as two graphs on the engine synth/runtime.py picks, the length regulator between
+them in NumPy, so that each graph's shapes follow from its inputs: the encoder (symbols ->
+durations, pitch, energy and the symbols' vectors) and the decoder (frames -> mel). With
+int8 weights only the decoder has them: the encoder keeps fp32, so that the durations, and
+with them the length and the word timings, are fp32's (int8 there moved 20 of the tiny
+fixture's 68 durations, its longest by 10 frames).
 """
 from __future__ import annotations
 
 import dataclasses
+from types import SimpleNamespace
 
 import numpy as np
 
+from synth import runtime
 from synth.device import tf
 from synth.errors import OptionError, TextError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
@@ -73,17 +82,24 @@ class FastSpeech2(TensorflowTTSModel):
     HUB_ROLE = "text_to_mel"  # which repo of a catalog voice holds it
     MODEL_TYPE, CONFIG = "fastspeech2", FastSpeech2Config
     CONTROLS = ("speed", "pitch", "energy")
-    engine, precision = "tensorflow", "fp32"  # not on LiteRT yet (synth/runtime.py)
+    CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["FastSpeech2"]
     BATCH_SIZE = 1  # one sentence already fills the CPU (batches gain 5 %), and a batch's
                     # self-attention takes batch x frames² memory: 144 MB for 8 x 1500 frames
 
     def __init__(self, config: FastSpeech2Config):
         self.config = config
         self._w: dict[str, tf.Variable] | None = None
-        self._infer = tf.function(self._graph, input_signature=[
+        vectors = tf.TensorSpec([None, None, config.encoder_hidden_size], tf.float32)
+        self._encode = tf.function(self._encoder_graph, input_signature=[
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32),
-            tf.TensorSpec([None], tf.float32), tf.TensorSpec([2], tf.int64), tf.TensorSpec([], tf.bool)])
+            tf.TensorSpec([None], tf.float32), vectors, vectors])
+        self._decode = tf.function(self._decoder_graph, input_signature=[vectors, tf.TensorSpec([None], tf.int32)])
+        # `_encode` and `_decode` on the engine in use, from the first call
+        self._run_encoder: runtime.Graph | None = None
+        self._run_decoder: runtime.Graph | None = None
+        self.engine: str | None = None     # that engine's name ('litert', 'tensorflow')
+        self.precision: str | None = None  # and the decoder's weights ('fp32', 'int8'); the encoder's are fp32
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:
@@ -146,6 +162,7 @@ class FastSpeech2(TensorflowTTSModel):
             longer = sincos_positions(max(MAX_POSITIONS, len(table)), table.shape[1])
             longer[:len(table)] = table
             w[name] = longer
+        self._run_encoder = self._run_decoder = None
         self._w = {name: tf.Variable(value, trainable=False, name=name.replace("/", "_"))
                    for name, value in w.items()}
 
@@ -163,12 +180,17 @@ class FastSpeech2(TensorflowTTSModel):
                             length=int(ids.shape[1]), limit=MAX_POSITIONS - 1)
         ratios = [_per_item(name, value, len(ids)) for name, value in
                   (("speed_ratio", speed_ratio), ("f0_ratio", f0_ratio), ("energy_ratio", energy_ratio))]
-        seed_pair = np.random.default_rng(seed).integers(0, 2**31 - 1, size=2)
         symbols = ids.shape[1]
         padded = np.pad(ids, [(0, 0), (0, min(-symbols % SYMBOL_STEP, MAX_POSITIONS - 1 - symbols))])
-        mel_before, mel, durations, f0, energy, frames = (t.numpy() for t in self._infer(
-            tf.constant(padded), tf.constant(lengths), *(tf.constant(r) for r in ratios),
-            tf.constant(seed_pair, tf.int64), tf.constant(bool(dropout))))
+        if self._run_decoder is None:
+            self._run_decoder, self.engine, self.precision = runtime.runner(
+                self._decode, self._w, "fastspeech2-decoder", self)
+            self._run_encoder = runtime.runner(self._encode, self._w, "fastspeech2-encoder",
+                                               SimpleNamespace(engine=self.engine, precision="fp32"))[0]
+        x, durations, f0, energy = self._run_encoder(padded, lengths, *ratios,
+                                                     *self._keep(padded.shape, seed, dropout))
+        frames = durations.sum(axis=1, dtype=np.int32)
+        mel_before, mel = self._run_decoder(regulate(x, durations), frames)
         longest = frames.max()
         return FastSpeech2Output(mel_before[:, :longest], mel[:, :longest], durations[:, :symbols],
                                  f0[:, :symbols], energy[:, :symbols], frames)
@@ -195,7 +217,9 @@ class FastSpeech2(TensorflowTTSModel):
         q, k, v = (split(dense(x, w[f"{p}self/{n}/kernel"], w[f"{p}self/{n}/bias"]))
                    for n in ("query", "key", "value"))
         scores = tf.matmul(q, k, transpose_b=True) / tf.sqrt(float(head_size))
-        scores += (1.0 - tf.transpose(mask, [0, 2, 1]))[:, None, :, :] * -1e9
+        # (B, T, 1) -> (B, 1, 1, T) by a reshape: written as transpose + expand_dims, this
+        # mask came out of TensorFlow 2.21's LiteRT converter with its sign flipped
+        scores += tf.reshape(1.0 - mask, [batch, 1, 1, -1]) * -1e9
         context = tf.matmul(tf.nn.softmax(scores, axis=-1), v)
         context = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, -1, heads * head_size])
         attended = dense(context, w[p + "output/dense/kernel"], w[p + "output/dense/bias"])
@@ -218,51 +242,60 @@ class FastSpeech2(TensorflowTTSModel):
                            self.config.layer_norm_eps) * mask
         return tf.squeeze(dense(x, w[f"{name}/dense/kernel"], w[f"{name}/dense/bias"]) * mask, -1)
 
-    def _embed_variant(self, values, name, seed, dropout):
-        """A pitch or energy curve (B, T) -> (B, T, hidden), with the reference's dropout."""
-        x = conv1d(values[:, :, None], self._w[name + "/kernel"], self._w[name + "/bias"])
-        rate = tf.where(dropout, EMBEDDING_DROPOUT, 0.0)
-        keep = tf.random.stateless_uniform(tf.shape(x), seed) >= rate
-        return tf.where(keep, x / (1.0 - rate), 0.0)
+    def _keep(self, shape, seed, dropout) -> tuple[np.ndarray, np.ndarray]:
+        """The dropout masks of the pitch and energy embeddings, (B, T, hidden) each: 0 where
+        dropped, 1 / (1 - rate) where kept; all ones without dropout. Drawn here, outside the
+        graph (LiteRT has no random ops), by TensorFlow's stateless generator from `seed`:
+        the draws the graph made when it drew them itself, so a seed speaks as it did, on
+        either engine."""
+        shape = (*shape, self.config.encoder_hidden_size)
+        if not dropout:
+            return np.ones(shape, np.float32), np.ones(shape, np.float32)
+        seed_pair = tf.constant(np.random.default_rng(seed).integers(0, 2**31 - 1, size=2), tf.int64)
+        return tuple((tf.cast(tf.random.stateless_uniform(shape, s) >= EMBEDDING_DROPOUT, tf.float32)
+                      / (1.0 - EMBEDDING_DROPOUT)).numpy() for s in (seed_pair, seed_pair + [0, 1]))
 
-    def _graph(self, ids, lengths, speed_ratios, f0_ratios, energy_ratios, seed, dropout):
+    def _embed_variant(self, values, name, keep):
+        """A pitch or energy curve (B, T) -> (B, T, hidden), times its dropout mask."""
+        return conv1d(tf.expand_dims(values, 2), self._w[name + "/kernel"], self._w[name + "/bias"]) * keep
+
+    def _encoder_graph(self, ids, lengths, speed_ratios, f0_ratios, energy_ratios, f0_keep, energy_keep):
+        """Symbols -> their vectors with pitch and energy added (B, T, hidden), durations,
+        pitch and energy. No random draws (the dropout masks are inputs) and new axes made by
+        expand_dims: ops that LiteRT has too."""
         c, w = self.config, self._w
         time = tf.shape(ids)[1]
-        mask = tf.sequence_mask(lengths, time, dtype=tf.float32)[:, :, None]
+        mask = tf.expand_dims(tf.sequence_mask(lengths, time, dtype=tf.float32), 2)
         x = tf.gather(w["embeddings/charactor_embeddings/weight"], ids)
-        x += w["embeddings/position_embeddings/embeddings"][1:time + 1][None]
+        x += tf.expand_dims(w["embeddings/position_embeddings/embeddings"][1:time + 1], 0)
         act = activation(c.encoder_hidden_act)
         for i in range(c.encoder_num_hidden_layers):
             x = self._block(x, mask, f"encoder/layer_._{i}/", c.encoder_num_attention_heads,
                             c.encoder_attention_head_size, act)
 
         log_durations = self._predictor(x, mask, "duration_predictor")
-        durations = tf.nn.relu(tf.exp(log_durations) - 1.0) * speed_ratios[:, None]
+        durations = tf.nn.relu(tf.exp(log_durations) - 1.0) * tf.expand_dims(speed_ratios, 1)
         longest = tf.one_hot(tf.argmax(durations - (1.0 - mask[:, :, 0]), axis=1), time, dtype=tf.int32)
         durations = tf.cast(tf.round(durations), tf.int32)
         # An item whose durations all round to 0 gets one frame on its longest symbol, so
         # that every input is heard (the reference would give an empty mel).
         silent = tf.cast(tf.reduce_sum(durations, axis=1, keepdims=True) == 0, tf.int32)
         durations += longest * silent
-        f0 = self._predictor(x, mask, "f0_predictor") * f0_ratios[:, None]
-        energy = self._predictor(x, mask, "energy_predictor") * energy_ratios[:, None]
-        x += self._embed_variant(f0, "f0_embeddings", seed, dropout)
-        x += self._embed_variant(energy, "energy_embeddings", seed + [0, 1], dropout)
+        f0 = self._predictor(x, mask, "f0_predictor") * tf.expand_dims(f0_ratios, 1)
+        energy = self._predictor(x, mask, "energy_predictor") * tf.expand_dims(energy_ratios, 1)
+        x += self._embed_variant(f0, "f0_embeddings", f0_keep)
+        x += self._embed_variant(energy, "energy_embeddings", energy_keep)
+        return x, durations, f0, energy
 
-        # Length regulator: frame f of an item reads the symbol whose cumulative duration
-        # first exceeds f.
-        frame_lengths = tf.reduce_sum(durations, axis=1)
-        frames = tf.reduce_max(frame_lengths)
-        frames = tf.minimum(-(-frames // FRAME_STEP) * FRAME_STEP, MAX_POSITIONS - 1)
-        ends = tf.cumsum(durations, axis=1)
-        positions = tf.tile(tf.range(frames)[None], [tf.shape(ids)[0], 1])
-        symbol = tf.minimum(tf.searchsorted(ends, positions, side="right"), time - 1)
-        frame_mask = tf.sequence_mask(frame_lengths, frames, dtype=tf.float32)[:, :, None]
-        x = tf.gather(x, symbol, batch_dims=1) * frame_mask
-
+    def _decoder_graph(self, x, frame_lengths):
+        """Frames (B, frames, hidden), each its symbol's vector, -> mel before and after the
+        postnet."""
+        c, w = self.config, self._w
+        frames = tf.shape(x)[1]
+        frame_mask = tf.expand_dims(tf.sequence_mask(frame_lengths, frames, dtype=tf.float32), 2)
         if c.encoder_hidden_size != c.decoder_hidden_size:
             x = dense(x, w["decoder/project_compatible_decoder/kernel"], w["decoder/project_compatible_decoder/bias"])
-        x += w["decoder/position_embeddings/embeddings"][1:frames + 1][None] * frame_mask
+        x += tf.expand_dims(w["decoder/position_embeddings/embeddings"][1:frames + 1], 0) * frame_mask
         act = activation(c.decoder_hidden_act)
         for i in range(c.decoder_num_hidden_layers):
             x = self._block(x, frame_mask, f"decoder/layer_._{i}/", c.decoder_num_attention_heads,
@@ -275,8 +308,20 @@ class FastSpeech2(TensorflowTTSModel):
             y = batch_norm(y, *(w[f"postnet/batch_norm_._{i}/{n}"]
                                 for n in ("gamma", "beta", "moving_mean", "moving_variance")))
             y = (tf.tanh(y) if i < c.n_conv_postnet - 1 else y) * frame_mask
-        mel = mel_before + y
-        return mel_before, mel, durations, f0, energy, frame_lengths
+        return mel_before, mel_before + y
+
+
+def regulate(x: np.ndarray, durations: np.ndarray) -> np.ndarray:
+    """The length regulator: each symbol's vector repeated for its frames, (B, T, hidden) ->
+    (B, frames, hidden), zeros past an item's frames; frames a multiple of FRAME_STEP (at
+    most MAX_POSITIONS - 1, where a longer item is cut)."""
+    lengths = durations.sum(axis=1)
+    frames = min(-(-int(lengths.max()) // FRAME_STEP) * FRAME_STEP, MAX_POSITIONS - 1)
+    out = np.zeros((len(x), frames, x.shape[2]), np.float32)
+    for item, (vectors, repeats) in enumerate(zip(x, durations)):
+        repeated = np.repeat(vectors, repeats, axis=0)[:frames]
+        out[item, :len(repeated)] = repeated
+    return out
 
 
 def _per_item(name: str, value, batch: int) -> np.ndarray:
