@@ -1,34 +1,54 @@
-"""Image speed on this machine: full-size CycleGAN ResNet generator (64 filters, 9 blocks,
-random weights) at 256², 512², 1024²: best-of-3 seconds and the process's peak RSS.
+"""Image speed and memory on this machine: the full-size CycleGAN ResNet generator (64 filters,
+9 blocks) at 256², 512², 1024², and the tutorial's U-Net at 1024², random weights, each run
+both ways GeneratorBase.infer can run it: the compiled whole graph ("graph") and layer by
+layer over strips of rows ("strips", synth/image/strips.py). Best-of-3 seconds, and the peak
+RSS of a fresh process for each (ru_maxrss is a high-water mark; TensorFlow's import and the
+weights are in it: for the U-Net's 54M weights, loading alone peaks at 1.08 GB).
 Reference: the keras-io SavedModel does 256² in 0.546 s on the 2-core CPU type.
 
     python benchmarks/image.py
 """
 import json
 import resource
+import subprocess
+import sys
 import time
 
 import numpy as np
 
-from synth.image import Generator, GeneratorConfig
+CASES = [("resnet", 256), ("resnet", 512), ("resnet", 1024), ("unet", 1024)]
+WAYS = {"graph": float("inf"), "strips": 0}  # strips.THRESHOLD for each
+
+
+def measure(family: str, side: int, way: str) -> dict:
+    from synth.image import Generator, UNetGenerator, strips
+
+    strips.THRESHOLD = WAYS[way]
+    rng = np.random.default_rng(0)
+    generator = {"resnet": Generator, "unet": UNetGenerator}[family]()
+    generator.set_weights({name: rng.normal(0, 0.05, shape).astype(np.float32)
+                           for name, shape in generator.weight_layout()})
+    x = rng.uniform(-1, 1, (1, side, side, 3)).astype(np.float32)
+    generator.infer(x)
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        generator.infer(x)
+        times.append(time.perf_counter() - start)
+    return dict(seconds=round(min(times), 3),
+                peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
 
 
 def main():
-    rng = np.random.default_rng(0)
-    generator = Generator(GeneratorConfig())
-    generator.set_weights({name: rng.normal(0, 0.05, shape).astype(np.float32)
-                           for name, shape in generator.weight_layout()})
+    if len(sys.argv) == 4:  # one measurement, in this fresh process
+        print(json.dumps(measure(sys.argv[1], int(sys.argv[2]), sys.argv[3])))
+        return
     results = {}
-    for side in (256, 512, 1024):  # increasing, so the RSS high-water mark is this size's
-        x = rng.uniform(-1, 1, (1, side, side, 3)).astype(np.float32)
-        generator.infer(x)
-        times = []
-        for _ in range(3):
-            start = time.perf_counter()
-            generator.infer(x)
-            times.append(time.perf_counter() - start)
-        results[f"{side}x{side}"] = dict(seconds=round(min(times), 3),
-                                         peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024))
+    for family, side in CASES:
+        for way in WAYS:
+            run = subprocess.run([sys.executable, __file__, family, str(side), way],
+                                 capture_output=True, text=True, check=True)
+            results[f"{family} {side}x{side} {way}"] = json.loads(run.stdout.splitlines()[-1])
     print(json.dumps(results, indent=1))
 
 

@@ -1,6 +1,7 @@
 import logging
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -9,8 +10,11 @@ from PIL import Image
 from safetensors.numpy import load_file, save_file
 
 from synth.errors import CheckpointMismatch
-from synth.image import Generator, GeneratorConfig, Styler
+from synth.image import Generator, GeneratorConfig, Styler, io
 from synth.image.loaders import SavedModelGenerator
+from synth.image.network import conv_transpose
+
+PHOTOS = sorted((Path(__file__).parent.parent / "assets").glob("*.jpg"))
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +32,8 @@ def test_savedmodel_loads_into_native_generator(fixtures, engine):
     # we see ~3.4e-6 on both
     assert np.abs(keras_generator.infer(expected["x"]) - expected["y"]).max() <= 1e-4
     assert np.abs(keras_generator.infer(expected["x_200x320"]) - expected["y_200x320"]).max() <= 1e-4
-    assert keras_generator._graph.experimental_get_tracing_count() == 1  # one graph for every size
+    graph = keras_generator._litert_graph if engine == "litert" else keras_generator._graph
+    assert graph.experimental_get_tracing_count() == 1  # one graph for every size
     assert keras_generator.engine == engine
 
 
@@ -101,3 +106,47 @@ def test_cli_stylize_folder_skips_bad_file(fixtures, tmp_path):
     assert "skipped" in result.stderr and "broken.jpg" in result.stderr and "Traceback" not in result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["a.png", "b.png"]
     assert Image.open(tmp_path / "out" / "a.png").size == (40, 24)
+
+
+
+@pytest.mark.parametrize("kernel_size, crop", [(3, None), (3, 1), (4, None)])
+def test_sub_pixel_form_is_conv2d_transpose(kernel_size, crop):
+    """The families' three up-samplings (ResNet, the authors' ResNet, U-Net), as LiteRT's graph
+    makes them, against tf.nn.conv2d_transpose; odd sides and a 1×1 image too. Each output is
+    the same sum of at most 4 taps × 7 channels = 28 products of N(0, 1) terms, ~5 in size,
+    in another order: float32 rounding of ~28 × 6e-8 × 5 ≈ 1e-5 (we see 6e-6)."""
+    rng = np.random.default_rng(0)
+    weights = {"up/kernel": tf.constant(rng.normal(size=(kernel_size, kernel_size, 5, 7)), tf.float32),
+               "up/bias": tf.constant(rng.normal(size=5), tf.float32)}
+    for shape in [(2, 6, 5, 7), (1, 1, 1, 7), (1, 3, 8, 7)]:
+        x = tf.constant(rng.normal(size=shape), tf.float32)
+        expected = conv_transpose(x, weights, "up", kernel_size, crop).numpy()
+        assert expected.shape == (shape[0], 2 * shape[1], 2 * shape[2], 5)
+        np.testing.assert_allclose(conv_transpose(x, weights, "up", kernel_size, crop, sub_pixel=True).numpy(),
+                                   expected, rtol=0, atol=1e-4)
+
+@pytest.mark.parametrize("source", ["cyclegan_keras_tiny/savedmodel", "unet_tutorial_tiny/savedmodel", "monet"])
+def test_int8_stays_close_to_fp32_on_the_example_photos(source, fixtures):
+    """One family per way conv_transpose runs (ResNet SAME, U-Net SAME with 4×4 kernels, the
+    authors' ResNet with PyTorch's padding), on LiteRT with int8 weights against TensorFlow.
+
+    int8 rounds each weight to a 255th of its output channel's range (rms error max/(127·√12),
+    ~0.7% of a channel's spread when max ≈ 3σ), and XNNPACK rounds each convolution's input to
+    8 bits alike: ~1% per convolution, which these ~10-convolution networks carry to 1.3-4
+    levels rms of 255 (we see 36.2 to 46 dB). 30 dB allows twice the largest rms seen and
+    still fails weights off by a few percent: 10% random errors give 18-22 dB."""
+    name = source if source == "monet" else str(fixtures / source)
+    fp32, int8 = Generator.from_pretrained(name), Generator.from_pretrained(name)
+    fp32.engine, int8.engine, int8.precision = "tensorflow", "litert", "int8"
+    graph = int8._litert_graph.get_concrete_function().graph
+    # every shape follows from the input's: none is computed at run time (tf.shape), where
+    # LiteRT's XNNPACK would leave an op to the built-in kernels, slow in int8
+    assert "Shape" not in {op.type for op in graph.get_operations()}
+    step = Styler(fp32, max_side=128).step
+    for path in PHOTOS:
+        pixels = io.load_image(path, 128)
+        x = io.to_model_input(pixels, step)[None]
+        height, width = pixels.shape[:2]
+        error = (int8.infer(x) - fp32.infer(x))[:, :height, :width] * 127.5
+        assert 10 * np.log10(255 ** 2 / np.mean(error ** 2)) >= 30, path.name
+    assert (int8.engine, int8.precision) == ("litert", "int8")

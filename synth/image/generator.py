@@ -79,7 +79,7 @@ class Generator(GeneratorBase):
         config = GeneratorConfig(filters=int(first.shape[3]), n_blocks=max(0, (len(weights) - 17) // 6))
         return fill_from_keras(cls(config), weights)
 
-    def forward(self, weights, x, training: bool = False, seed=None):
+    def forward(self, weights, x, training: bool = False, seed=None, sub_pixel: bool = False):
         c = self.config
         norm = lambda t, name: instance_norm(t, weights, name, c.norm_epsilon)
         x = tf.nn.relu(norm(conv(pad(x, 3), weights, "in/conv"), "in/norm"))
@@ -94,6 +94,7 @@ class Generator(GeneratorBase):
             y = tf.nn.relu(norm(conv(pad(x, 1), weights, p + "conv_0"), p + "norm_0"))
             x = x + norm(conv(pad(y, 1), weights, p + "conv_1"), p + "norm_1")
         for i in range(2):
-            x = conv_transpose(x, weights, f"up_{i}/conv", 3, crop=1 if c.stride_padding == "torch" else None)
+            crop = 1 if c.stride_padding == "torch" else None
+            x = conv_transpose(x, weights, f"up_{i}/conv", 3, crop=crop, sub_pixel=sub_pixel)
             x = tf.nn.relu(norm(x, f"up_{i}/norm"))
         return tf.tanh(conv(pad(x, 3), weights, "out/conv"))

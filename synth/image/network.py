@@ -14,6 +14,7 @@ import numpy as np
 from synth import runtime
 from synth.device import tf
 from synth.errors import CheckpointMismatch, ImageError
+from synth.image import strips
 
 Layout = list[tuple[str, tuple[int, ...]]]
 # (name, array) in a Keras model's own weight order, names as "conv2d_3/kernel"
@@ -26,17 +27,48 @@ def conv(x, weights, name, stride=1, padding="VALID"):
     return tf.nn.bias_add(x, weights[name + "/bias"]) if name + "/bias" in weights else x
 
 
-def conv_transpose(x, weights, name, kernel_size, crop=None):
-    """A stride-2 transposed convolution doubling H and W. crop=None is TensorFlow's SAME; an
-    int keeps the full output's rows and columns from `crop` on (PyTorch's `padding`)."""
+def conv_transpose(x, weights, name, kernel_size, crop=None, sub_pixel=False):
+    """A stride-2 transposed convolution doubling H and W, with tf.nn.conv2d_transpose's kernel
+    `name/kernel` (k, k, out, in). crop=None is TensorFlow's SAME; an int keeps the full
+    output's rows and columns from `crop` on (PyTorch's `padding`).
+
+    conv2d_transpose takes its output shape as a tensor, from tf.shape where the sides are open,
+    and LiteRT's XNNPACK takes no op whose shape is computed at run time: exported so, the op
+    fell to LiteRT's own kernel, whose int8 path took 1.1 s a layer at 256² (XNNPACK: 6 ms).
+    `sub_pixel` (LiteRT's graph) makes the same sums with shapes that all follow from the
+    input's: each output phase (even or odd row, even or odd column) is a stride-1 convolution
+    with the kernel taps that reach it, and depth_to_space interleaves the four. TensorFlow
+    keeps conv2d_transpose, which reads the kernel as stored: the phases' kernels, cut from it
+    at each call, made the U-Net 3-4× slower there."""
     kernel = weights[name + "/kernel"]
-    batch, height, width = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
-    if crop is None:
-        x = tf.nn.conv2d_transpose(x, kernel, [batch, 2 * height, 2 * width, kernel.shape[2]], 2, "SAME")
+    if sub_pixel:
+        x = _sub_pixel(x, kernel, kernel_size, (kernel_size - 2) // 2 if crop is None else crop)
     else:
-        full = [batch, 2 * height + kernel_size - 2, 2 * width + kernel_size - 2, kernel.shape[2]]
-        x = tf.nn.conv2d_transpose(x, kernel, full, 2, "VALID")[:, crop:crop + 2 * height, crop:crop + 2 * width]
+        batch, height, width = tf.shape(x)[0], tf.shape(x)[1], tf.shape(x)[2]
+        if crop is None:
+            x = tf.nn.conv2d_transpose(x, kernel, [batch, 2 * height, 2 * width, kernel.shape[2]], 2, "SAME")
+        else:
+            full = [batch, 2 * height + kernel_size - 2, 2 * width + kernel_size - 2, kernel.shape[2]]
+            x = tf.nn.conv2d_transpose(x, kernel, full, 2, "VALID")[:, crop:crop + 2 * height, crop:crop + 2 * width]
     return tf.nn.bias_add(x, weights[name + "/bias"]) if name + "/bias" in weights else x
+
+
+def _sub_pixel(x, kernel, kernel_size, shift):
+    """conv2d_transpose's output rows and columns from `shift` on (SAME: (k - 2) // 2), by phases."""
+    # output row 2m + r sums input rows m + d through kernel rows t = r + shift - 2d: for phase r,
+    # rows top, top - 2, ... down to 0 or 1, over input rows m + low ... m + high
+    rows = []
+    for r in (0, 1):
+        top = max(t for t in range(kernel_size) if (t - r - shift) % 2 == 0)
+        rows.append((top, (r + shift - top) // 2, (r + shift - top % 2) // 2))
+    before, after = -min(low for _, low, _ in rows), max(high for _, _, high in rows)
+    x = tf.pad(x, [[0, 0], [before, after], [before, after], [0, 0]])  # zeros: no input there
+    kernel = tf.transpose(kernel, [0, 1, 3, 2])  # (k, k, in, out), as conv2d takes it
+    end = lambda high: -(after - high) or None  # where a phase's input rows end, from the end
+    phases = [tf.nn.conv2d(x[:, before + low_h:end(high_h), before + low_w:end(high_w)],
+                           kernel[top_h::-2, top_w::-2], 1, "VALID")
+              for top_h, low_h, high_h in rows for top_w, low_w, high_w in rows]
+    return tf.nn.depth_to_space(tf.concat(phases, -1), 2)  # channel (2r + s)·out + o -> pixel (r, s)
 
 
 def instance_norm(x, weights, name, epsilon):
@@ -73,9 +105,11 @@ class GeneratorBase:
     def __init__(self, config=None):
         self.config = self.config_class() if config is None else config
         self._w: dict[str, tf.Variable] | None = None
-        self._graph = tf.function(lambda x: self.forward(self._w, x),
-                                  input_signature=[tf.TensorSpec([None, None, None, 3], tf.float32)])
-        self._run: runtime.Graph | None = None  # `_graph` on the engine in use, from the first `infer`
+        signature = [tf.TensorSpec([None, None, None, 3], tf.float32)]
+        self._graph = tf.function(lambda x: self.forward(self._w, x), input_signature=signature)
+        # the same on LiteRT: the graph exported, in ops whose shapes all follow from the input's
+        self._litert_graph = tf.function(lambda x: self.forward(self._w, x, sub_pixel=True), input_signature=signature)
+        self._run: runtime.Graph | None = None  # the graph on the engine in use, from the first `infer`
         # 'litert' or 'tensorflow' once `infer` ran; set 'tensorflow' first for weights that
         # change (a model in training: an export would keep the weights it was made with)
         self.engine: str | None = None
@@ -84,9 +118,10 @@ class GeneratorBase:
     def weight_layout(self) -> Layout:
         raise NotImplementedError
 
-    def forward(self, weights, x, training: bool = False, seed=None):
+    def forward(self, weights, x, training: bool = False, seed=None, sub_pixel: bool = False):
         """The graph: weights (name -> tensor), x (B, H, W, 3) with H, W as `padded_side` gives.
-        `training` turns on what only training does (dropout), seeded by `seed` (2 ints)."""
+        `training` turns on what only training does (dropout), seeded by `seed` (2 ints);
+        `sub_pixel`, the transposed convolutions' form for LiteRT (see conv_transpose)."""
         raise NotImplementedError
 
     def set_weights(self, arrays: dict[str, np.ndarray]) -> None:
@@ -136,8 +171,12 @@ class GeneratorBase:
         extra = [(0, 0), (0, self.padded_side(height) - height), (0, self.padded_side(width) - width), (0, 0)]
         if any(after for _, after in extra):
             images = np.pad(images, extra, mode="reflect")
+        if strips.bounded(images.shape):  # big: layer by layer over strips of rows, in bounded memory
+            return strips.infer(self, images)[:, :height, :width]
         if self._run is None:
-            self._run, self.engine, self.precision = runtime.runner(self._graph, self._w, type(self).__name__, self)
+            litert = (self.engine or runtime.engine(self.CPU_ENGINE)) == "litert"
+            self._run, self.engine, self.precision = runtime.runner(
+                self._litert_graph if litert else self._graph, self._w, type(self).__name__, self)
         return self._run(images)[0][:, :height, :width]
 
     @classmethod
