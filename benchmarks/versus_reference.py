@@ -34,7 +34,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +42,7 @@ from synth import runtime
 from synth.image import Generator, GeneratorConfig
 from synth.speech import FastSpeech2, MultiBandMelGAN, SpeechOptions, Tacotron2, TextProcessor, Voice
 from synth.speech.config import FastSpeech2Config, MultiBandMelGANConfig, Tacotron2Config, build
+import tts
 from tts import FASTSPEECH2_V1, MB_MELGAN_V1, PROCESSOR, SAMPLE_RATE, TACOTRON2_V1, random_weights
 
 MEASURES = ("decoder", "vocoder", "generator", "fastspeech2", "sentence")
@@ -59,14 +59,9 @@ TARGETS = {"decoder_fp32": ("ratio", 0.6), "decoder_int8": ("ratio", 0.2), "voco
 
 def best(fn, repeat):
     """Seconds of the fastest of `repeat` calls after a warm-up call, and the last result
-    (as tools/reference_speed.py times the reference)."""
-    result = fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return min(times), result
+    (as tools/reference_speed.py times the reference, in its own venv)."""
+    fn()
+    return tts.best(fn, repeat)
 
 
 # -- the models: each with its own seeded weights, so that every instance of one is the same
