@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from synth import runtime
 from synth.device import tf
 from synth.errors import ConfigError
 from synth.image.network import GeneratorBase, KerasWeights, Layout, conv, conv_transpose, fill_from_keras, \
@@ -51,6 +52,7 @@ class UNetConfig:
 class UNetGenerator(GeneratorBase):
     architecture = "unet"
     config_class = UNetConfig
+    CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["UNetGenerator"]
 
     @property
     def multiple(self) -> int:
