@@ -2,6 +2,7 @@
 kinds of random shapes, drawn warm in A and cool in B), writes a run folder that loads as a style,
 and a resumed run continues exactly where the uninterrupted one would be."""
 import json
+import types
 
 import numpy as np
 import pytest
@@ -9,7 +10,7 @@ from PIL import Image, ImageDraw
 
 from synth import cli
 from synth.errors import ConfigError
-from synth.image import Generator, UNetGenerator
+from synth.image import Generator, UNetGenerator, train
 from synth.image.discriminator import PatchDiscriminator, PatchDiscriminatorConfig, receptive_field
 from synth.image.train import ImagePool, Progress, Trainer, TrainConfig, epochs_to_steps
 
@@ -102,8 +103,10 @@ def test_resumed_run_equals_the_uninterrupted_one(tmp_path):
     assert isinstance(Generator.from_pretrained(str(tmp_path / "resumed")), UNetGenerator)
 
 
-def test_callback_sees_progress_and_can_stop(tmp_path):
+def test_callback_sees_progress_and_can_stop(tmp_path, monkeypatch):
     seen = []
+    ticks = iter([100.0, 107.5])  # the training's clock: at the start, then when progress is told
+    monkeypatch.setattr(train, "time", types.SimpleNamespace(monotonic=lambda: next(ticks)))  # its own only
 
     def callback(progress: Progress):
         seen.append(progress)
@@ -115,7 +118,7 @@ def test_callback_sees_progress_and_can_stop(tmp_path):
     (progress,) = seen
     assert (progress.step, progress.steps, progress.run_dir) == (3, 50, tmp_path / "run")
     assert set(progress.losses) == {"G", "F", "cycle_A", "cycle_B", "identity_A", "identity_B", "D_A", "D_B"}
-    assert progress.grid.size == (48, 32) and progress.elapsed > 0
+    assert progress.grid.size == (48, 32) and progress.elapsed == 7.5
     assert Trainer.saved_step(tmp_path / "run") == 3
 
 
