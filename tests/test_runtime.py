@@ -10,6 +10,7 @@ from huggingface_hub import constants
 from synth import device, runtime
 from synth.errors import OptionError
 from synth.speech import MultiBandMelGAN
+from synth.speech.config import MultiBandMelGANConfig
 
 
 def vocoder(fixtures) -> MultiBandMelGAN:
@@ -106,3 +107,25 @@ def test_threads_share_an_interpreter_of_changing_shapes(fixtures, monkeypatch):
         together = list(pool.map(model.infer, inputs * 3))
     for index, audio in enumerate(together):
         np.testing.assert_array_equal(audio, alone[index % len(inputs)])
+
+
+@pytest.mark.parametrize("scales", [(8, 4, 2), (3, 5, 5)])  # hop 256 (LJSpeech) and hop 300 (Baker)
+def test_the_vocoders_litert_form_makes_the_same_sums_in_ops_xnnpack_takes(monkeypatch, scales):
+    monkeypatch.setenv("SYNTH_PRECISION", "fp32")
+    model = MultiBandMelGAN(MultiBandMelGANConfig(filters=32, upsample_scales=scales, stacks=4, is_weight_norm=False))
+    rng = np.random.default_rng(0)
+    # kernels scaled by their fan-in, so that activations stay near 1 through every layer
+    model.set_weights({name: rng.normal(0, 1, shape) / np.sqrt(np.prod(shape) / shape[-1]) if "kernel" in name
+                       else rng.normal(0, 0.1, shape) for _, group in model.weight_layout() for name, shape in group})
+    graph = model._litert_generate.get_concrete_function().graph
+    # no reflection pad (XNNPACK has none) and no shape computed at run time (XNNPACK takes a
+    # transposed convolution only with a constant output shape): the whole graph is XNNPACK's
+    assert not {op.type for op in graph.get_operations()} & {"MirrorPad", "Shape", "Conv2DBackpropInput"}
+    mel = rng.normal(size=(2, 23, 80)).astype(np.float32)
+    model.engine = "litert"
+    audio = model.infer(mel)
+    reference = model._generate(mel).numpy()
+    assert model.engine == "litert" and audio.shape == reference.shape == (2, 23 * model.hop_size)
+    # the same sums in another order: float32 rounding (~6e-8 of each partial sum) over ~40
+    # layers of up to 7·32 terms stays orders of magnitude inside 1e-4 of audio near 1
+    np.testing.assert_allclose(audio, reference, rtol=0, atol=1e-4 * np.abs(reference).max())

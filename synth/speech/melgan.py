@@ -2,6 +2,13 @@
 
 Same graph as tensorflow-tts 1.8's TFMBMelGANGenerator, so that its checkpoints load
 unchanged; any `upsample_scales` (8·4·2 for hop 256, 3·5·5 for hop 300).
+
+LiteRT runs the same sums written in ops its XNNPACK delegate takes whatever the mel's
+length (`_graph`'s `litert`): XNNPACK has no reflection padding, and takes a transposed
+convolution only when its output shape is a constant. Exported as TensorFlow writes them,
+the reflection pads split the graph into 14 pieces run between XNNPACK's, and the transposed
+convolutions fell to LiteRT's own kernels: fp32 ran at TensorFlow's speed, int8 at a tenth
+of it.
 """
 from __future__ import annotations
 
@@ -29,6 +36,49 @@ def pqmf_synthesis_filter(subbands: int, taps: int, cutoff_ratio: float, beta: f
     return filters.T[:, :, None].astype(np.float32)
 
 
+def pqmf_synthesis_phases(filters: np.ndarray, subbands: int) -> tuple[np.ndarray, tuple[int, int]]:
+    """PQMF synthesis (zero-stuff each band by M = `subbands`, scaled by M; filter; sum) as one
+    convolution of the sub-bands themselves with M output phases: output sample M·q + r is
+    Σ_d Σ_b M·x[q + d, b]·h[M·d + P - r, b], P = taps // 2, the stuffed zeros adding nothing.
+    Returns the kernel (d's, 1, bands, phases) and the zero rows the sub-bands take before and
+    after it."""
+    taps, m = filters.shape[0] - 1, subbands
+    first, last = -((taps // 2) // m), (taps + m - 1 - taps // 2) // m
+    kernel = np.zeros((last - first + 1, 1, m, m), np.float32)
+    for d in range(first, last + 1):
+        for r in range(m):
+            tap = m * d + taps // 2 - r
+            if 0 <= tap <= taps:
+                kernel[d - first, 0, :, r] = m * filters[tap, :, 0]
+    return kernel, (-first, last)
+
+
+def _reflect_by_slices(x, pad: int):
+    """tf.pad(x, ..., "REFLECT") along axis 1, by slices and concatenations: XNNPACK has no
+    reflection padding, and joins at most five tensors in one concatenation."""
+    parts = [x[:, i:i + 1] for i in range(pad, 0, -1)] + [x] + [x[:, -1 - i:-i] for i in range(1, pad + 1)]
+    while len(parts) > 1:
+        parts = [tf.concat(parts[i:i + 4], 1) if len(parts) - i > 1 else parts[i] for i in range(0, len(parts), 4)]
+    return parts[0]
+
+
+def _upsample_by_phases(x, kernel, scale: int):
+    """tf.nn.conv2d_transpose(x, kernel, stride (scale, 1), "SAME") for one item x (1, T, 1, in),
+    kernel (2·scale, 1, out, in), in shapes that follow from x's: output row scale·q + r sums
+    input rows q - 1 and q through kernel rows c + scale and c when c = r + scale // 2 (SAME
+    drops the full output's first scale // 2 rows) is below scale, else rows q and q + 1
+    through c and c - scale. Two convolutions make those phases, a reshape interleaves them."""
+    w = tf.transpose(kernel[:, 0], [0, 2, 1])  # (2·scale, in, out)
+    shift = scale // 2
+    split = scale - shift  # phases 0 .. split - 1 read rows q - 1 and q; the rest q and q + 1
+    before = tf.concat([tf.stack([w[r + shift + scale], w[r + shift]]) for r in range(split)], -1)
+    phases = [tf.nn.conv2d(tf.pad(x, [[0, 0], [1, 0], [0, 0], [0, 0]]), before[:, None], 1, "VALID")]
+    if split < scale:
+        after = tf.concat([tf.stack([w[r + shift], w[r + shift - scale]]) for r in range(split, scale)], -1)
+        phases.append(tf.nn.conv2d(tf.pad(x, [[0, 0], [0, 1], [0, 0], [0, 0]]), after[:, None], 1, "VALID"))
+    return tf.reshape(tf.concat(phases, -1), [1, -1, 1, kernel.shape[2]])  # channel r·out + o -> row scale·q + r
+
+
 class MultiBandMelGAN:
     """Mel (B, frames, 80) -> waveform (B, frames * hop). Build from config, then load."""
     HUB_ROLE = "vocoder"  # which repo of a catalog voice holds it
@@ -43,8 +93,15 @@ class MultiBandMelGAN:
         updown = np.zeros((c.subbands, c.subbands, c.subbands), np.float32)
         updown[0, np.arange(c.subbands), np.arange(c.subbands)] = c.subbands
         self._upsample = tf.constant(updown)
+        phases, self._phase_pads = pqmf_synthesis_phases(pqmf_synthesis_filter(c.subbands, c.taps, c.cutoff_ratio,
+                                                                               c.beta), c.subbands)
+        self._synthesis_phases = tf.constant(phases)
         self._generate = tf.function(self._graph, input_signature=[tf.TensorSpec([None, None, 80], tf.float32)])
-        self._run: runtime.Graph | None = None  # `_generate` on the engine in use, from the first call
+        # the same for LiteRT, one item at a time: a reshape XNNPACK takes may leave one side open
+        self._litert_generate = tf.function(lambda mel: self._graph(mel, litert=True),
+                                            input_signature=[tf.TensorSpec([1, None, 80], tf.float32)])
+        self._run: runtime.Graph | None = None  # one of those on the engine in use, from the first call
+        self._one_at_a_time = False             # whether `_run` is `_litert_generate`
         self.engine: str | None = None          # that engine's name ('litert', 'tensorflow')
         self.precision: str | None = None       # and its weights ('fp32', 'int8')
 
@@ -131,26 +188,40 @@ class MultiBandMelGAN:
         if frames < self.min_frames:
             mel = np.pad(mel, [(0, 0), (0, self.min_frames - frames), (0, 0)], mode="edge")
         if self._run is None:
-            self._run, self.engine, self.precision = runtime.runner(self._generate, self._w, "multiband-melgan", self)
-        return self._run(mel)[0][:, :frames * self.hop_size]
+            self._one_at_a_time = (self.engine or runtime.engine(self.CPU_ENGINE)) == "litert"
+            self._run, self.engine, self.precision = runtime.runner(
+                self._litert_generate if self._one_at_a_time else self._generate, self._w, "multiband-melgan", self)
+        if self._one_at_a_time:  # each item alone: with int8, its rounding owes nothing to its batch mates
+            audio = np.concatenate([self._run(item[None])[0] for item in mel])
+        else:
+            audio = self._run(mel)[0]
+        return audio[:, :frames * self.hop_size]
 
     def _conv(self, x, name, dilation=1):
-        x = tf.nn.conv1d(x, self._w[name + "/kernel"], 1, "VALID", dilations=dilation)
+        """A 1-D convolution over (B, T, 1, C), as conv1d makes it: conv2d over a width of one."""
+        x = tf.nn.conv2d(x, self._w[name + "/kernel"][:, None], 1, "VALID", dilations=(dilation, 1))
         return x + self._w[name + "/bias"] if self.config.use_bias else x
 
-    def _graph(self, mel):
+    def _graph(self, mel, litert: bool = False):
+        """Mel (B, frames, 80) -> waveform (B, frames * hop), in (B, T, 1, C) throughout.
+        `litert`: the form LiteRT's XNNPACK runs whole at any length (module docstring), for
+        one item at a time: reflection by slices, each transposed convolution as its sub-pixel
+        convolutions, and a reshape that interleaves their phases."""
         c = self.config
         alpha = float(c.nonlinear_activation_params.get("alpha", 0.2))
         act = lambda t: tf.nn.leaky_relu(t, alpha)
-        reflect = lambda t, p: tf.pad(t, [[0, 0], [p, p], [0, 0]], "REFLECT")
+        reflect = _reflect_by_slices if litert else lambda t, p: tf.pad(t, [[0, 0], [p, p], [0, 0], [0, 0]], "REFLECT")
         half = (c.kernel_size - 1) // 2
-        x = self._conv(reflect(mel, half), "conv_in")
+        x = tf.reshape(mel, [1, -1, 1, 80]) if litert else tf.expand_dims(mel, 2)
+        x = self._conv(reflect(x, half), "conv_in")
         for i, (scale, out) in enumerate(self._stages()):
             x = act(x)
-            batch, frames = tf.shape(x)[0], tf.shape(x)[1]
-            x = tf.nn.conv2d_transpose(tf.expand_dims(x, 2), self._w[f"up_{i}/kernel"],
-                                       tf.stack([batch, frames * scale, 1, out]), (scale, 1), "SAME")
-            x = tf.squeeze(x, 2)
+            kernel = self._w[f"up_{i}/kernel"]
+            if litert:
+                x = _upsample_by_phases(x, kernel, scale)
+            else:
+                batch, frames = tf.shape(x)[0], tf.shape(x)[1]
+                x = tf.nn.conv2d_transpose(x, kernel, tf.stack([batch, frames * scale, 1, out]), (scale, 1), "SAME")
             if c.use_bias:
                 x = x + self._w[f"up_{i}/bias"]
             for j in range(c.stacks):
@@ -161,7 +232,12 @@ class MultiBandMelGAN:
         x = self._conv(reflect(act(x), half), "conv_out")
         if c.use_final_nolinear_activation:
             x = tf.tanh(x)
+        if litert:  # PQMF synthesis: each output phase a convolution of the sub-bands
+            x = tf.pad(x, [[0, 0], self._phase_pads, [0, 0], [0, 0]])
+            x = tf.nn.conv2d(x, self._synthesis_phases, 1, "VALID")
+            return tf.reshape(x, [1, -1])
         # PQMF synthesis: zero-stuff each band by `subbands`, then filter and sum.
+        x = tf.squeeze(x, 2)
         batch, frames = tf.shape(x)[0], tf.shape(x)[1]
         x = tf.nn.conv1d_transpose(x, self._upsample, tf.stack([batch, frames * c.subbands, c.subbands]),
                                    c.subbands)
