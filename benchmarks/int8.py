@@ -7,9 +7,13 @@ random weights (benchmarks/tts.py's, benchmarks/image.py's) and the tiny referen
   free running: the steps whose attention peak (the alignment path) is on the same symbol.
 - Multi-band MelGAN: the audio's signal-to-noise ratio, int8's difference being the noise.
 - FastSpeech2: the mel's largest and mean difference, and whether the durations agree.
-- CycleGAN: PSNR over [0, 255] on the example photos (assets/*.jpg) at the CPU working size.
+- CycleGAN: PSNR over [0, 255] on the example photos (assets/*.jpg) at the CPU working size,
+  for random full-size weights, the tiny fixtures and any generator `--generators` names (a
+  folder or repo synth loads: one `synth train` made is closer to trained weights than random
+  ones are).
 
     python benchmarks/int8.py [--only tacotron2,melgan,fastspeech2,cyclegan] [--steps 300]
+        [--generators DIR,DIR]
 """
 import argparse
 import json
@@ -103,6 +107,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--only", default="tacotron2,melgan,fastspeech2,cyclegan")
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--generators", default="", help="more generators for cyclegan, comma-separated")
     args = parser.parse_args()
     wanted, rng, results = args.only.split(","), np.random.default_rng(0), {}
     if "tacotron2" in wanted:
@@ -135,8 +140,9 @@ def main():
         layout = Generator(GeneratorConfig()).weight_layout()
         weights = {name: rng.normal(0, 0.05, shape).astype(np.float32) for name, shape in layout}
         results["cyclegan"] = {"full_size": cyclegan(on_litert(lambda: Generator(GeneratorConfig()), weights))}
-        results["cyclegan"]["cyclegan_keras_tiny"] = cyclegan(on_litert(
-            lambda: Generator.from_pretrained(str(FIXTURES / "cyclegan_keras_tiny" / "savedmodel"))))
+        more = [str(FIXTURES / "cyclegan_keras_tiny" / "savedmodel"), str(FIXTURES / "unet_tutorial_tiny" / "savedmodel")]
+        for source in more + [name for name in args.generators.split(",") if name]:
+            results["cyclegan"][source] = cyclegan(on_litert(lambda: Generator.from_pretrained(source)))
     print(json.dumps(results, indent=1))
 
 

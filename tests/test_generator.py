@@ -32,8 +32,9 @@ def test_savedmodel_loads_into_native_generator(fixtures, engine):
     # we see ~3.4e-6 on both
     assert np.abs(keras_generator.infer(expected["x"]) - expected["y"]).max() <= 1e-4
     assert np.abs(keras_generator.infer(expected["x_200x320"]) - expected["y_200x320"]).max() <= 1e-4
-    graph = keras_generator._litert_graph if engine == "litert" else keras_generator._graph
-    assert graph.experimental_get_tracing_count() == 1  # one graph for every size
+    graphs = [keras_generator._litert_features, keras_generator._litert_output] if engine == "litert" \
+        else [keras_generator._graph]
+    assert [graph.experimental_get_tracing_count() for graph in graphs] == [1] * len(graphs)  # one for every size
     assert keras_generator.engine == engine
 
 
@@ -138,10 +139,11 @@ def test_int8_stays_close_to_fp32_on_the_example_photos(source, fixtures):
     name = source if source == "monet" else str(fixtures / source)
     fp32, int8 = Generator.from_pretrained(name), Generator.from_pretrained(name)
     fp32.engine, int8.engine, int8.precision = "tensorflow", "litert", "int8"
-    graph = int8._litert_graph.get_concrete_function().graph
     # every shape follows from the input's: none is computed at run time (tf.shape), where
-    # LiteRT's XNNPACK would leave an op to the built-in kernels, slow in int8
-    assert "Shape" not in {op.type for op in graph.get_operations()}
+    # LiteRT's XNNPACK would leave an op to the built-in kernels, slow in int8; and no
+    # reflection pad, which XNNPACK has not either
+    for graph in (int8._litert_features, int8._litert_output):
+        assert not {op.type for op in graph.get_concrete_function().graph.get_operations()} & {"Shape", "MirrorPad"}
     step = Styler(fp32, max_side=128).step
     for path in PHOTOS:
         pixels = io.load_image(path, 128)

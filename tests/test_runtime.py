@@ -38,13 +38,25 @@ def test_the_engine_follows_synth_engine_and_the_device(monkeypatch, wanted, gpu
 
 
 @pytest.mark.parametrize("wanted, precision, gpus, said", [
-    ("auto", "fp32", (), "TensorFlow + LiteRT, fp32"), ("auto", "int8", (), "TensorFlow + LiteRT, fp32 + int8"),
+    ("auto", "auto", (), "LiteRT, fp32 + int8"), ("auto", "fp32", (), "LiteRT, fp32"),
     ("auto", "auto", ("NVIDIA L4",), "TensorFlow, fp32"), ("litert", "int8", (), "LiteRT, int8"),
-    ("litert", "fp32", (), "LiteRT, fp32"), ("tensorflow", "int8", (), "TensorFlow, fp32")])
+    ("tensorflow", "int8", (), "TensorFlow, fp32")])
 def test_the_engines_are_described_for_the_page(monkeypatch, wanted, precision, gpus, said):
     monkeypatch.setenv("SYNTH_ENGINE", wanted)
     monkeypatch.setenv("SYNTH_PRECISION", precision)
     monkeypatch.setattr(device, "gpu_names", lambda: gpus)
+    assert runtime.described() == said
+
+
+@pytest.mark.parametrize("wanted, precision, said", [
+    ("auto", "auto", "TensorFlow + LiteRT, fp32 + int8"), ("auto", "fp32", "TensorFlow + LiteRT, fp32"),
+    ("litert", "auto", "LiteRT, fp32 + int8")])
+def test_networks_on_both_engines_are_described_together(monkeypatch, wanted, precision, said):
+    monkeypatch.setattr(runtime, "CPU_DEFAULTS", {"A": ("tensorflow", "fp32"), "B": ("litert", "int8"),
+                                                  "C": ("litert", "fp32")})
+    monkeypatch.setenv("SYNTH_ENGINE", wanted)
+    monkeypatch.setenv("SYNTH_PRECISION", precision)
+    monkeypatch.setattr(device, "gpu_names", lambda: ())
     assert runtime.described() == said
 
 

@@ -54,8 +54,8 @@ def test_keras_files_load_as_the_tutorial_unet(source, fixtures, expected, engin
     y = generator.infer(scaled(expected["pixels_136x264"]))
     assert y.shape == (1, 136, 264, 3)
     assert np.abs(y[:, ::2, ::2] - expected["y_136x264_every_2nd"]).max() <= TOLERANCE
-    graph = generator._litert_graph if engine == "litert" else generator._graph
-    assert graph.experimental_get_tracing_count() == 1  # one graph for every size
+    graphs = [generator._litert_features, generator._litert_output] if engine == "litert" else [generator._graph]
+    assert [graph.experimental_get_tracing_count() for graph in graphs] == [1] * len(graphs)  # one for every size
     assert generator.engine == engine
 
 

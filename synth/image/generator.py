@@ -79,10 +79,14 @@ class Generator(GeneratorBase):
         config = GeneratorConfig(filters=int(first.shape[3]), n_blocks=max(0, (len(weights) - 17) // 6))
         return fill_from_keras(cls(config), weights)
 
-    def forward(self, weights, x, training: bool = False, seed=None, sub_pixel: bool = False):
+    @property
+    def feature_channels(self) -> int:
+        return self.config.filters
+
+    def features(self, weights, x, training: bool = False, seed=None, litert: bool = False):
         c = self.config
         norm = lambda t, name: instance_norm(t, weights, name, c.norm_epsilon)
-        x = tf.nn.relu(norm(conv(pad(x, 3), weights, "in/conv"), "in/norm"))
+        x = tf.nn.relu(norm(conv(pad(x, 3, litert=litert), weights, "in/conv"), "in/norm"))
         for i in range(2):
             if c.stride_padding == "torch":
                 x = conv(pad(x, 1, "CONSTANT"), weights, f"down_{i}/conv", 2)
@@ -91,10 +95,13 @@ class Generator(GeneratorBase):
             x = tf.nn.relu(norm(x, f"down_{i}/norm"))
         for b in range(c.n_blocks):
             p = f"block_{b}/"
-            y = tf.nn.relu(norm(conv(pad(x, 1), weights, p + "conv_0"), p + "norm_0"))
-            x = x + norm(conv(pad(y, 1), weights, p + "conv_1"), p + "norm_1")
+            y = tf.nn.relu(norm(conv(pad(x, 1, litert=litert), weights, p + "conv_0"), p + "norm_0"))
+            x = x + norm(conv(pad(y, 1, litert=litert), weights, p + "conv_1"), p + "norm_1")
         for i in range(2):
             crop = 1 if c.stride_padding == "torch" else None
-            x = conv_transpose(x, weights, f"up_{i}/conv", 3, crop=crop, sub_pixel=sub_pixel)
+            x = conv_transpose(x, weights, f"up_{i}/conv", 3, crop=crop, sub_pixel=litert)
             x = tf.nn.relu(norm(x, f"up_{i}/norm"))
-        return tf.tanh(conv(pad(x, 3), weights, "out/conv"))
+        return x
+
+    def output(self, weights, x, litert: bool = False):
+        return tf.tanh(conv(pad(x, 3, litert=litert), weights, "out/conv"))

@@ -98,7 +98,11 @@ class UNetGenerator(GeneratorBase):
             return None
         return fill_from_keras(cls(config), weights)
 
-    def forward(self, weights, x, training: bool = False, seed=None, sub_pixel: bool = False):
+    @property
+    def feature_channels(self) -> int:
+        return 2 * self.config.width(0)
+
+    def features(self, weights, x, training: bool = False, seed=None, litert: bool = False):
         c = self.config
         skips = []
         for i in range(c.levels):
@@ -108,10 +112,13 @@ class UNetGenerator(GeneratorBase):
             x = leaky_relu(x, c.leaky_slope)
             skips.append(x)
         for j in range(c.levels - 1):
-            x = conv_transpose(x, weights, f"up_{j}/conv", 4, sub_pixel=sub_pixel)
+            x = conv_transpose(x, weights, f"up_{j}/conv", 4, sub_pixel=litert)
             x = instance_norm(x, weights, f"up_{j}/norm", c.norm_epsilon)
             if training and j < DROPOUT_STAGES and c.dropout:
                 stage_seed = tf.random.experimental.stateless_fold_in(seed, j)
                 x = tf.nn.experimental.stateless_dropout(x, c.dropout, seed=stage_seed)
             x = tf.concat([tf.nn.relu(x), skips[c.levels - 2 - j]], axis=-1)
-        return tf.tanh(conv_transpose(x, weights, "out/conv", 4, sub_pixel=sub_pixel))
+        return x
+
+    def output(self, weights, x, litert: bool = False):
+        return tf.tanh(conv_transpose(x, weights, "out/conv", 4, sub_pixel=litert))

@@ -53,15 +53,6 @@ def pqmf_synthesis_phases(filters: np.ndarray, subbands: int) -> tuple[np.ndarra
     return kernel, (-first, last)
 
 
-def _reflect_by_slices(x, pad: int):
-    """tf.pad(x, ..., "REFLECT") along axis 1, by slices and concatenations: XNNPACK has no
-    reflection padding, and joins at most five tensors in one concatenation."""
-    parts = [x[:, i:i + 1] for i in range(pad, 0, -1)] + [x] + [x[:, -1 - i:-i] for i in range(1, pad + 1)]
-    while len(parts) > 1:
-        parts = [tf.concat(parts[i:i + 4], 1) if len(parts) - i > 1 else parts[i] for i in range(0, len(parts), 4)]
-    return parts[0]
-
-
 def _upsample_by_phases(x, kernel, scale: int):
     """tf.nn.conv2d_transpose(x, kernel, stride (scale, 1), "SAME") for one item x (1, T, 1, in),
     kernel (2·scale, 1, out, in), in shapes that follow from x's: output row scale·q + r sums
@@ -210,7 +201,7 @@ class MultiBandMelGAN:
         c = self.config
         alpha = float(c.nonlinear_activation_params.get("alpha", 0.2))
         act = lambda t: tf.nn.leaky_relu(t, alpha)
-        reflect = _reflect_by_slices if litert else lambda t, p: tf.pad(t, [[0, 0], [p, p], [0, 0], [0, 0]], "REFLECT")
+        reflect = runtime.reflect_by_slices if litert else lambda t, p: tf.pad(t, [[0, 0], [p, p], [0, 0], [0, 0]], "REFLECT")
         half = (c.kernel_size - 1) // 2
         x = tf.reshape(mel, [1, -1, 1, 80]) if litert else tf.expand_dims(mel, 2)
         x = self._conv(reflect(x, half), "conv_in")
