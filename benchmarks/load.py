@@ -63,9 +63,9 @@ def test_cache(names: list[str]) -> Path:
     """A temporary HF_HOME whose hub cache holds the tiny fixture models for `names`, built as
     tests/conftest.py builds the tests' (tests/hubcache.py)."""
     sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from hubcache import build_cache
+    from hubcache import build_cache, scratch
 
-    home = Path(tempfile.mkdtemp(prefix="synth-load-hf-"))
+    home = scratch("synth-load-hf-")
     build_cache(home / "hub", names)
     return home
 

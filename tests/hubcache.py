@@ -1,6 +1,7 @@
 """Build a real Hugging Face cache (models--org--name/{blobs,snapshots,refs}, spaces--… for a
 Space) from the tiny fixtures, under the catalog's real repo ids, pinned SHAs and subfolders,
 so that tests exercise the same huggingface_hub code path as production."""
+import atexit
 import hashlib
 import os
 import shutil
@@ -55,13 +56,20 @@ def tiny_voice(directory: Path, dataset: str, processor: str, family: str = "tac
     return directory
 
 
+def scratch(prefix: str) -> Path:
+    """A new temporary folder, removed when this process exits: a test run leaves nothing behind."""
+    made = Path(tempfile.mkdtemp(prefix=prefix))
+    atexit.register(shutil.rmtree, made, ignore_errors=True)
+    return made
+
+
 def sources(name: str) -> dict[str, Path]:
     """catalog name -> role -> a fixture directory standing in for that repo."""
     vocoder = FIXTURES / "tts_tiny" / "mb_melgan"
     if name == "ljspeech-en":
         return {"text_to_mel": FIXTURES / "tts_tiny" / "tacotron2", "vocoder": vocoder}
     if name == "kss-ko":
-        made = Path(tempfile.mkdtemp(prefix="synth-kss-"))
+        made = scratch("synth-kss-")
         return {"text_to_mel": tiny_voice(made, "kss", "kss.json"), "vocoder": vocoder}
     if name == "baker-zh":
         return {"text_to_mel": FIXTURES / "tts_tiny_r2" / "tacotron2",
@@ -69,10 +77,10 @@ def sources(name: str) -> dict[str, Path]:
     if name == "ljspeech-en-fastspeech2":
         return {"text_to_mel": FIXTURES / "fastspeech2_tiny" / "fastspeech2", "vocoder": vocoder}
     if name == "kss-ko-fastspeech2":
-        made = Path(tempfile.mkdtemp(prefix="synth-kss-fs2-"))
+        made = scratch("synth-kss-fs2-")
         return {"text_to_mel": tiny_voice(made, "kss", "kss.json", "fastspeech2"), "vocoder": vocoder}
     if name == "baker-zh-fastspeech2":
-        made = Path(tempfile.mkdtemp(prefix="synth-baker-fs2-"))
+        made = scratch("synth-baker-fs2-")
         return {"text_to_mel": tiny_voice(made, "baker", "baker.json", "fastspeech2"),
                 "vocoder": FIXTURES / "tts_tiny_r2" / "mb_melgan"}
     if name == "horse2zebra":
@@ -80,7 +88,7 @@ def sources(name: str) -> dict[str, Path]:
     generator = catalog.get(name).repos.get("generator")
     if generator is not None and generator.repo_id == catalog.AUTHORS_SPACE[0]:
         # the authors' styles: a tiny ResnetGenerator in the legacy (pre-zip) format of their files
-        made = Path(tempfile.mkdtemp(prefix="synth-authors-"))
+        made = scratch("synth-authors-")
         shutil.copyfile(FIXTURES / "torch_resnet_tiny" / "latest_net_G_legacy.pth", made / catalog.TORCH_WEIGHTS)
         return {"generator": made}
     raise KeyError(name)

@@ -7,6 +7,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -380,3 +381,14 @@ def test_interrupted_download_fails_then_the_next_call_fetches_the_rest(fake_hub
     directory = hub.files("someone/vocoder", SHA, roles=("vocoder",))["vocoder"]
     assert (directory / "model.h5").read_bytes() == (VOCODER / "model.h5").read_bytes()
     assert fake_hub.fetched() == {"model.h5"}  # config.yml arrived the first time and was kept
+
+
+def test_the_tests_scratch_folders_go_with_their_process():
+    """A test run leaves nothing in the temporary folder (its stand-in repos and HF_HOME, ~90 MB,
+    used to stay)."""
+    code = "from hubcache import scratch; print(scratch('synth-probe-'))"
+    done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True,
+                          check=True)
+    made = Path(done.stdout.strip())
+    assert made.name.startswith("synth-probe-") and made.parent == Path(tempfile.gettempdir())
+    assert not made.exists()
