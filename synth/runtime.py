@@ -115,14 +115,15 @@ Graph = Callable[..., list[np.ndarray]]  # numpy arrays in, the graph's outputs 
 _exporting = threading.Lock()  # one export at a time: two first requests make one file
 
 
-def runner(function, weights: dict, name: str, network) -> tuple[Graph, str, str]:
+def runner(function, weights: dict, name: str, network, fp32: bool = False) -> tuple[Graph, str, str]:
     """`function` (a tf.function with an input signature, over the `weights` variables it
     captured) on the engine and at the precision `network` runs with: its own `engine` and
-    `precision` if set, else the settings' for its `CPU_ENGINE` and `CPU_PRECISION`. Returns
-    the callable, the engine and the precision. `name` says, in the log and the file name,
-    which graph it is."""
+    `precision` if set, else the settings' for its `CPU_ENGINE` and `CPU_PRECISION`; `fp32`:
+    fp32 weights whatever the network's (a part of it that int8 would hurt). Returns the
+    callable, the engine and the precision. `name` says, in the log and the file name, which
+    graph it is."""
     if (network.engine or engine(network.CPU_ENGINE)) == "litert":
-        weights_in = network.precision or precision(network.CPU_PRECISION)
+        weights_in = "fp32" if fp32 else network.precision or precision(network.CPU_PRECISION)
         try:
             with _exporting:
                 return LiteGraph(export(function, weights, name, weights_in)), "litert", weights_in

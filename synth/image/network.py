@@ -8,7 +8,6 @@ the graph takes and crops the result back.
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Callable, ClassVar
 
 import numpy as np
@@ -213,8 +212,7 @@ class GeneratorBase:
             graph, self.engine, self.precision = runtime.runner(self._graph, self._w, name, self)
             return lambda images: graph(images)[0]
         features, self.engine, self.precision = runtime.runner(self._litert_features, self._w, name, self)
-        output = runtime.runner(self._litert_output, self._w, name + "-output",
-                                SimpleNamespace(engine=self.engine, precision="fp32"))[0]
+        output = runtime.runner(self._litert_output, self._w, name + "-output", self, fp32=True)[0]
         return lambda images: output(features(images)[0])[0]
 
     @classmethod

@@ -20,7 +20,6 @@ fixture's 68 durations, its longest by 10 frames).
 from __future__ import annotations
 
 import dataclasses
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -185,8 +184,7 @@ class FastSpeech2(TensorflowTTSModel):
         if self._run_decoder is None:
             self._run_decoder, self.engine, self.precision = runtime.runner(
                 self._decode, self._w, "fastspeech2-decoder", self)
-            self._run_encoder = runtime.runner(self._encode, self._w, "fastspeech2-encoder",
-                                               SimpleNamespace(engine=self.engine, precision="fp32"))[0]
+            self._run_encoder = runtime.runner(self._encode, self._w, "fastspeech2-encoder", self, fp32=True)[0]
         x, durations, f0, energy = self._run_encoder(padded, lengths, *ratios,
                                                      *self._keep(padded.shape, seed, dropout))
         frames = durations.sum(axis=1, dtype=np.int32)
