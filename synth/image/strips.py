@@ -23,10 +23,11 @@ from synth import device
 from synth.device import tf
 
 # Calls with more pixels than this (batch × padded height × width) run here, smaller ones as
-# the compiled whole graph: it is faster (strips: 15% more CPU at 512², 40% more time at 1024²)
-# and its peak RSS (full ResNet, whole process) fits 1.2 GB up to here: 1.02 GB at 512², 1.44 GB
-# at 768², 1.6-2.2 GB at 1024². Its memory grows with the batch as with the side: four 512²
-# photos in one call (the Styler's batch) weigh as much as one 1024² photo.
+# the compiled whole graph: it is faster (strips: 15% more CPU at 512², 40% more time at 1024²
+# than TensorFlow's whole graph). The whole graph's peak RSS (full ResNet, whole process) on
+# TensorFlow fits 1.2 GB up to here: 1.02 GB at 512², 1.44 GB at 768², 1.6-2.2 GB at 1024²; on
+# LiteRT (int8, export already made) it is 1.45 GB at 512². Its memory grows with the batch as
+# with the side: four 512² photos in one call (the Styler's batch) weigh as much as one 1024².
 THRESHOLD = 512 * 512
 STRIP_BYTES = 8 << 20  # about the most memory one strip of one layer takes
 
