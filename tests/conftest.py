@@ -9,8 +9,14 @@ import socket
 import tempfile
 from pathlib import Path
 
-HF_HOME = Path(tempfile.mkdtemp(prefix="synth-hf-home-"))
-atexit.register(shutil.rmtree, HF_HOME, ignore_errors=True)  # ~90 MB of cache and exports a run
+# The run's temporary folder, removed when it exits, for everything it makes that uses one:
+# the app processes the tests start (killed, they cannot clean up after themselves), and
+# gradio_client, which leaves an empty folder in it per file it downloads.
+RUN_TMP = Path(tempfile.mkdtemp(prefix="synth-tests-"))
+atexit.register(shutil.rmtree, RUN_TMP, ignore_errors=True)
+os.environ["TMPDIR"] = tempfile.tempdir = str(RUN_TMP)
+HF_HOME = RUN_TMP / "hf-home"  # ~90 MB of cache and exports a run
+HF_HOME.mkdir()
 os.environ["HF_HOME"] = str(HF_HOME)
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

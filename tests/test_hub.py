@@ -5,6 +5,7 @@ import dataclasses
 import logging
 import shutil
 import socket
+import os
 import subprocess
 import sys
 import tempfile
@@ -385,10 +386,12 @@ def test_interrupted_download_fails_then_the_next_call_fetches_the_rest(fake_hub
 
 def test_the_tests_scratch_folders_go_with_their_process():
     """A test run leaves nothing in the temporary folder (its stand-in repos and HF_HOME, ~90 MB,
-    used to stay)."""
+    used to stay): a scratch folder goes when its process exits, and this run's temporary
+    folder, which holds it, when the run does."""
     code = "from hubcache import scratch; print(scratch('synth-probe-'))"
     done = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).parent, capture_output=True, text=True,
                           check=True)
     made = Path(done.stdout.strip())
     assert made.name.startswith("synth-probe-") and made.parent == Path(tempfile.gettempdir())
     assert not made.exists()
+    assert Path(tempfile.gettempdir()).name.startswith("synth-tests-") and os.environ["TMPDIR"] == tempfile.gettempdir()
