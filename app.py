@@ -603,6 +603,7 @@ ABOUT = {
     "device": ("Running on", "실행 장치"),
     "engine": ("Engine", "실행 엔진"),
     "engine_unused": ("chosen when it first runs", "처음 실행할 때 정해집니다"),
+    "fp32_part": ("{part} fp32", "{part} fp32"),
     "weights": ("Weights", "가중치"),
     "licence": ("Licence", "라이선스"),
     "sound": ("Sound", "소리"),
@@ -646,6 +647,12 @@ ABOUT = {
                   "최신 TensorFlow로 다시 구현했습니다."),
 }
 
+PARTS = {  # the networks' FP32_PART, for a reader
+    "encoder": ("encoder", "인코더"),
+    "encoder, postnet": ("encoder, postnet", "인코더, 포스트넷"),
+    "last layer": ("last layer", "마지막 층"),
+}
+
 
 def _about(lang: str) -> str:
     """About as cards (they wrap on a phone), from the models' own configs."""
@@ -666,10 +673,10 @@ def _about(lang: str) -> str:
                                          step=facts.step_frames) if facts.sample_rate else t("not_downloaded")))
         else:
             rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
-        engines = MODELS.engines(model.name)
-        rows.append((t("engine"), ", ".join(f"{html.escape(network)}: {runtime.NAMES[used]} {weights}"
-                                            for network, (used, weights) in engines.items())
-                     or t("engine_unused")))
+        engines = [f"{html.escape(network)}: {runtime.NAMES[used]} {weights}"
+                   + (f" ({t('fp32_part', part=PARTS.get(part, (part, part))[lang == 'ko'])})" if part else "")
+                   for network, (used, weights, part) in MODELS.engines(model.name).items()]
+        rows.append((t("engine"), ", ".join(engines) or t("engine_unused")))
         details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'
                      f"<p><code>{model.name}</code></p><dl>{details}</dl></article>")

@@ -276,7 +276,8 @@ def _download(args) -> int:
 def _run_once(name: str) -> list[str]:
     """Each network of a downloaded model run once, where an engine of this machine needs an
     export (LiteRT: runtime.py), so that it is made now (at download, e.g. while a Docker
-    image builds) and not on the first request. Returns "network: engine precision" of each."""
+    image builds) and not on the first request. Returns "network: engine precision" of each
+    (and with int8, the part that keeps fp32: "FastSpeech2: LiteRT int8 (encoder fp32)")."""
     import numpy as np
 
     from synth import catalog, runtime
@@ -298,7 +299,8 @@ def _run_once(name: str) -> list[str]:
         styler = Styler.from_pretrained(name)
         styler.stylize(np.zeros((256, 256, 3), np.uint8))  # the size of the example photos' thumbnails
         networks = [styler.generator]
-    return [f"{type(n).__name__}: {runtime.NAMES[n.engine]} {n.precision}" for n in networks]
+    return [f"{type(n).__name__}: {runtime.NAMES[n.engine]} {n.precision}"
+            + (f" ({n.FP32_PART} fp32)" if n.precision == "int8" and n.FP32_PART else "") for n in networks]
 
 
 def _doctor(args) -> int:

@@ -298,7 +298,9 @@ def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, 
     def expected(network):  # on a CPU under auto: each network on its engine and weights of runtime's table
         cpu_engine, cpu_precision = runtime.CPU_DEFAULTS[network]
         used = cpu_engine if setting == "auto" else setting
-        return used, "fp32" if used == "tensorflow" else cpu_precision if precision == "auto" else precision
+        weights = "fp32" if used == "tensorflow" else cpu_precision if precision == "auto" else precision
+        part = {"Tacotron2": "encoder, postnet", "Generator": "last layer"}.get(network, "") if weights == "int8" else ""
+        return used, weights, part
 
     models = ModelCache(max_side=64)
     assert models.engines("ljspeech-en") == {}  # not loaded
@@ -309,3 +311,20 @@ def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, 
     assert models.engines("horse2zebra") == {}  # loaded, not run yet: its engine is chosen then
     styler.stylize(np.zeros((8, 8, 3), np.uint8))
     assert models.engines("horse2zebra") == {"CycleGAN": expected("Generator")}
+
+
+def test_about_names_the_part_of_an_int8_network_that_keeps_fp32(monkeypatch):
+    """The About card's engine line, in the visitor's language."""
+    import app
+
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    monkeypatch.setenv("SYNTH_PRECISION", "int8")
+    models = ModelCache(max_side=64)
+    monkeypatch.setattr(app, "MODELS", models)
+    models.get("ljspeech-en-fastspeech2").speak("Hi.", SpeechOptions())
+    models.get("horse2zebra").stylize(np.zeros((8, 8, 3), np.uint8))
+    english, korean = app._about("en"), app._about("ko")
+    assert "<dd>FastSpeech2: LiteRT int8 (encoder fp32), Multi-band MelGAN: LiteRT int8</dd>" in english
+    assert "<dd>CycleGAN: LiteRT int8 (last layer fp32)</dd>" in english
+    assert "<dd>FastSpeech2: LiteRT int8 (인코더 fp32), Multi-band MelGAN: LiteRT int8</dd>" in korean
+    assert "<dd>CycleGAN: LiteRT int8 (마지막 층 fp32)</dd>" in korean

@@ -106,6 +106,7 @@ class GeneratorBase:
     multiple: int = 1
     min_side: int = 1
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["Generator"]
+    FP32_PART = "last layer"  # what keeps fp32 weights when the rest has int8 (`_runner`)
 
     def __init__(self, config=None):
         self.config = self.config_class() if config is None else config

@@ -70,10 +70,11 @@ class ModelCache:
         not wait for the Hub, nor fail on a file."""
         return self.is_loaded(name) or (name not in self._damaged and hub.is_cached(name))
 
-    def engines(self, name: str) -> dict[str, tuple[str, str]]:
+    def engines(self, name: str) -> dict[str, tuple[str, str, str]]:
         """The engine ("litert" or "tensorflow") and weights ("fp32", "int8") that run each
-        network of a loaded model, for those that have run (Tacotron2: its decoder step);
-        empty for a model not loaded."""
+        network of a loaded model, for those that have run (Tacotron2: its decoder step), and
+        with int8 the part that keeps fp32 ("encoder", "" for none); empty for a model not
+        loaded."""
         model = self._models.get(name)
         if model is None:
             return {}
@@ -82,7 +83,8 @@ class ModelCache:
                         "Multi-band MelGAN": model.vocoder}
         else:
             networks = {"CycleGAN": model.generator}
-        return {name: (network.engine, network.precision) for name, network in networks.items() if network.engine}
+        return {name: (network.engine, network.precision, network.FP32_PART if network.precision == "int8" else "")
+                for name, network in networks.items() if network.engine}
 
     def is_damaged(self, name: str) -> bool:
         """Its last load failed on a damaged or unusable file (`synth doctor` repairs it)."""

@@ -82,6 +82,7 @@ class FastSpeech2(TensorflowTTSModel):
     MODEL_TYPE, CONFIG = "fastspeech2", FastSpeech2Config
     CONTROLS = ("speed", "pitch", "energy")
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["FastSpeech2"]
+    FP32_PART = "encoder"  # what keeps fp32 weights when the decoder has int8 (module docstring)
     BATCH_SIZE = 1  # one sentence already fills the CPU (batches gain 5 %), and a batch's
                     # self-attention takes batch x frames² memory: 144 MB for 8 x 1500 frames
 

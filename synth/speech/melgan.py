@@ -74,6 +74,7 @@ class MultiBandMelGAN:
     """Mel (B, frames, 80) -> waveform (B, frames * hop). Build from config, then load."""
     HUB_ROLE = "vocoder"  # which repo of a catalog voice holds it
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["MultiBandMelGAN"]
+    FP32_PART = ""  # int8 weights, where asked for, in the whole network
 
     def __init__(self, config: MultiBandMelGANConfig, sample_rate: int | None = None):
         self.config = config

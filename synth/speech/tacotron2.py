@@ -82,6 +82,7 @@ class Tacotron2(TensorflowTTSModel):
     BATCH_SIZE = 8            # sentences decoded together: a step reads all the LSTM weights
                               # whatever the batch, so 8 cost little more than 1
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["Tacotron2"]  # of its decoder step
+    FP32_PART = "encoder, postnet"  # on TensorFlow, whatever the decoder step runs with
 
     def __init__(self, config: Tacotron2Config):
         self.config = config
