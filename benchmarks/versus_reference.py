@@ -8,7 +8,9 @@ Full-size configs, random weights, both processes pinned to `--threads` cores (2
 the targets are set on); every figure is the best of `--repeat` runs after a warm-up run
 (which traces, and on LiteRT exports), and that over `--rounds` rounds of the reference then
 synth. On a shared virtual machine the same figure drifts by a third within minutes (the
-memory-bound decoder most): alternating the two sides lets each meet the quiet spells.
+memory-bound decoder most: reading the same weights took 0.85 to 2.1 ms within a minute):
+alternating the two sides lets each meet the quiet spells, and the table gives each round's
+ratio beside the bests'.
 
 - decoder: Tacotron2 (tacotron2.v1) on a 100-symbol input, stop disabled, `--steps` steps;
   ms/step of the whole inference (encoder, decoder loop, postnet). synth runs
@@ -26,6 +28,15 @@ memory-bound decoder most): alternating the two sides lets each meet the quiet s
   MB-MelGAN on the same ids; random weights never stop, so both decode 6 frames per symbol
   (SENTENCE's 148 ids: 888 steps, 10.3 s of audio); RTF (synth <= 0.08).
 
+Two floors, for information, with `decoder` and `vocoder`: how fast this machine could run
+each fp32 network at best, measured in the same rounds, so that a target below its floor
+shows as such.
+- decoder floor: ms/step of reading the decoder step's fp32 weights once (each of its weight
+  matrices times one vector, on LiteRT): the memory traffic a step cannot avoid.
+- vocoder floor: the RTF of the vocoder's float operations (TensorFlow's profiler, on its
+  graph for the 200 frames) done at the speed of LiteRT's fp32 matrix product (2048x1024 by
+  1024x1024), the fastest its convolutions can be.
+
     python benchmarks/versus_reference.py [--steps 400] [--repeat 3] [--rounds 3] [--threads 2]
         [--only decoder,vocoder,generator,fastspeech2,sentence] [--reference-venv /tmp/synth-reference-venv]
 """
@@ -41,6 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from synth import runtime
+from synth.device import tf
 from synth.image import Generator, GeneratorConfig
 from synth.speech import FastSpeech2, MultiBandMelGAN, SpeechOptions, Tacotron2, TextProcessor, Voice
 from synth.speech.config import FastSpeech2Config, MultiBandMelGANConfig, Tacotron2Config, build
@@ -151,11 +163,52 @@ def sentence_speed(inputs, speaker, args):
                 audio_s=round(speech.duration, 2), seconds=round(seconds, 3), rtf=round(seconds / speech.duration, 4))
 
 
+def decoder_floor(args):
+    """Each of the decoder step's weight matrices times one vector, `args.steps` times."""
+    matrices = {name: weight for name, weight in tacotron2()._w.items()
+                if name.startswith("decoder_cell/") and len(weight.shape) == 2}
+    names = sorted(matrices)
+    reads = tf.function(lambda *vectors: [tf.matmul(v, matrices[n]) for v, n in zip(vectors, names)],
+                        input_signature=[tf.TensorSpec([1, matrices[n].shape[0]], tf.float32) for n in names])
+    run = runtime.LiteGraph(runtime.export(reads, matrices, "floor-decoder"))
+    vectors = [np.ones((1, matrices[n].shape[0]), np.float32) for n in names]
+
+    def steps():
+        for _ in range(args.steps):
+            run(*vectors)
+    seconds, _ = best(steps, args.repeat)
+    megabytes = sum(int(np.prod(w.shape)) * 4 for w in matrices.values()) / 1e6
+    return dict(engine="litert fp32", megabytes=round(megabytes, 1), seconds=round(seconds, 4),
+                ms_per_step=round(1000 * seconds / args.steps, 3))
+
+
+def vocoder_floor(inputs, args):
+    """The vocoder's float operations at LiteRT's fp32 matrix-product speed."""
+    frames = inputs["mel"].shape[1]
+    graph = tf.function(vocoder()._graph, input_signature=[tf.TensorSpec([1, frames, 80], tf.float32)])
+    options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
+    options["output"] = "none"
+    flops = tf.compat.v1.profiler.profile(graph.get_concrete_function().graph, options=options).total_float_ops
+    rows, size = 2048, 1024
+    weight = tf.Variable(np.random.default_rng(5).normal(0, 0.05, (size, size)).astype(np.float32))
+    product = tf.function(lambda x: tf.matmul(x, weight), input_signature=[tf.TensorSpec([rows, size], tf.float32)])
+    run = runtime.LiteGraph(runtime.export(product, {"weight": weight}, "floor-gemm"))
+    x = np.ones((rows, size), np.float32)
+    seconds, _ = best(lambda: run(x), 10 * args.repeat)
+    flop_rate = 2 * rows * size * size / seconds
+    audio_s = frames * HOP / SAMPLE_RATE
+    return dict(engine="litert fp32", mflop_per_frame=round(flops / frames / 1e6, 2),
+                gflop_per_s=round(flop_rate / 1e9, 1), seconds=round(flops / flop_rate, 4),
+                rtf=round(flops / flop_rate / audio_s, 4))
+
+
 def synth_speeds(inputs, speaker, args):
     measures = dict(decoder_fp32=lambda: decoder_speed(inputs, args, "litert", "fp32"),
                     decoder_int8=lambda: decoder_speed(inputs, args, "litert", "int8"),
                     decoder_tensorflow=lambda: decoder_speed(inputs, args, "tensorflow"),
+                    decoder_floor=lambda: decoder_floor(args),
                     vocoder=lambda: vocoder_speed(inputs, args),
+                    vocoder_floor=lambda: vocoder_floor(inputs, args),
                     generator=lambda: generator_speed(inputs, args),
                     fastspeech2=lambda: fastspeech2_speed(inputs, args),
                     sentence=lambda: sentence_speed(inputs, speaker, args))
@@ -199,38 +252,43 @@ ROWS = (  # synth's measurement, the reference's, the figure compared, what it i
     ("decoder_fp32", "decoder", "ms_per_step", "Tacotron2 decoder, 100 symbols", "ms/step"),
     ("decoder_int8", "decoder", "ms_per_step", "Tacotron2 decoder, 100 symbols", "ms/step"),
     ("decoder_tensorflow", "decoder", "ms_per_step", "Tacotron2 decoder, 100 symbols", "ms/step"),
+    ("decoder_floor", "decoder", "ms_per_step", "its floor: fp32 weights read once a step", "ms/step"),
     ("vocoder", "vocoder", "rtf", "MB-MelGAN, 200 frames", "RTF"),
+    ("vocoder_floor", "vocoder", "rtf", "its floor: its FLOPs at fp32 GEMM speed", "RTF"),
     ("generator", "generator", "seconds", "CycleGAN ResNet 256²", "s"),
     ("fastspeech2", "fastspeech2", "rtf", "FastSpeech2 text to mel, batch 1", "RTF"),
     ("sentence", "sentence", "rtf", "English sentence, text to audio", "RTF"),
 )
 
 
-def rows(synth, reference):
+def rows(synth, reference, rounds):
     """One row per figure synth measured: its value, the reference's, their ratio, the target
-    and whether it is met (None where there is no target)."""
+    and whether it is met (None where there is no target), from the best of each side's
+    `rounds` ((reference, synth) figures of each round); and the ratio in each round."""
     table = []
     for key, reference_key, figure, what, unit in ROWS:
         if key not in synth:
             continue
         ours, theirs = synth[key][figure], reference[reference_key][figure]
         ratio = ours / theirs
+        each_round = [round(s[key][figure] / r[reference_key][figure], 2) for r, s in rounds]
         kind, limit = TARGETS.get(key, (None, None))
         passed = None if kind is None else (ratio if kind == "ratio" else ours) <= limit
         table.append(dict(key=key, figure=what, unit=unit, engine=synth[key]["engine"],
-                          synth=ours, reference=theirs, ratio=round(ratio, 3),
+                          synth=ours, reference=theirs, ratio=round(ratio, 3), each_round=each_round,
                           target=None if kind is None else f"≤ {limit}" + ("×" if kind == "ratio" else ""),
                           passed=passed))
     return table
 
 
 def markdown(table):
-    lines = ["| figure | synth engine | unit | synth | reference | synth / reference | target | |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["| figure | synth engine | unit | synth | reference | synth / reference | each round | target | |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for row in table:
         verdict = {True: "pass", False: "FAIL", None: ""}[row["passed"]]
         lines.append(f"| {row['figure']} | {row['engine']} | {row['unit']} | {row['synth']} | {row['reference']} "
-                     f"| {row['ratio']}× | {row['target'] or 'information'} | {verdict} |")
+                     f"| {row['ratio']}× | {' '.join(map(str, row['each_round']))} "
+                     f"| {row['target'] or 'information'} | {verdict} |")
     return "\n".join(lines)
 
 
@@ -266,12 +324,12 @@ def main():
     if "sentence" in args.only:  # the voice's ids of the sentence are the reference's input too
         speaker = voice()
         inputs["sentence_ids"] = np.array(speaker.ids(speaker.sentences(SENTENCE)), np.int32)
-    reference, synth = {}, {}
+    reference, synth, rounds = {}, {}, []
     for round_ in range(args.rounds):
         print(f"round {round_ + 1} of {args.rounds}", flush=True)
-        reference = fastest(reference, reference_speeds(inputs, args))
-        synth = fastest(synth, synth_speeds(inputs, speaker, args))
-    table = rows(synth, reference)
+        rounds.append((reference_speeds(inputs, args), synth_speeds(inputs, speaker, args)))
+        reference, synth = fastest(reference, rounds[-1][0]), fastest(synth, rounds[-1][1])
+    table = rows(synth, reference, rounds)
     print(markdown(table))
     defaults = {name: " ".join(pair) for name, pair in runtime.CPU_DEFAULTS.items()}
     print(json.dumps(dict(cores=cores, cpu_defaults=defaults, reference=reference, synth=dict(
