@@ -89,8 +89,8 @@ UNREAD_SECONDS = float(os.environ.get("SYNTH_UNREAD_SECONDS", "20"))  # a job no
 BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE_ID") else "") == "1"
 DEVICE = device.describe()  # TensorFlow is imported when the first model loads
 ON_GPU = DEVICE.startswith("GPU")
-# SYNTH_ENGINE (synth/runtime.py): on a CPU, by default, LiteRT where it is faster (Tacotron2's
-# decoder) and TensorFlow elsewhere; TensorFlow on a GPU
+# SYNTH_ENGINE (synth/runtime.py): on a CPU, by default, LiteRT (each network where it was
+# measured faster: all of them now); TensorFlow on a GPU
 ENGINES_IN_USE = runtime.described()
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
 MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))

@@ -1,4 +1,4 @@
-"""The page answers before anything heavy is imported: TensorFlow comes with the first model,
+"""The page answers before anything heavy is imported: TensorFlow and LiteRT come with the first model,
 each language's front end with the first voice of that language, matplotlib with the first
 figure (benchmarks/cold_start.py measures the start these keep short). Gradio itself is imported
 without rewriting its components' type stubs, the slowest part of its import."""
@@ -11,7 +11,7 @@ from pathlib import Path
 from conftest import HF_HOME
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ["tensorflow", "inflect", "pypinyin", "german_transliterate", "num2words", "matplotlib"]
+HEAVY = ["tensorflow", "ai_edge_litert", "inflect", "pypinyin", "german_transliterate", "num2words", "matplotlib"]
 
 
 def printed_after(code: str):

@@ -70,7 +70,7 @@ def test_savedmodel_and_h5_list_the_same_weights_in_the_same_order(fixtures):
         np.testing.assert_array_equal(a, b)
 
 
-def test_addons_instance_norm_variant_loads_with_its_epsilon(fixtures):
+def test_addons_instance_norm_variant_loads_with_its_epsilon(fixtures, engine):
     """tensorflow-addons' InstanceNormalization (gamma/beta, epsilon 1e-3), as photo->Monet notebooks use."""
     generator = Generator.from_pretrained(str(fixtures / "unet_addons_tiny" / "model.h5"))
     assert generator.config == UNetConfig(filters=2, max_filters=4, levels=8, norm_epsilon=1e-3)
