@@ -20,8 +20,9 @@ An export is kept in $HF_HOME/synth-litert/ (beside the Hugging Face cache, neve
 as the converted generators are), named by a digest of everything it was made from: the
 traced graph, the weights, the precision, and the TensorFlow and LiteRT versions. A new
 model revision, a change to a graph or an upgrade is therefore a new file, made on first
-use; a stale one is never read. An export that fails, or a file that will not load, leaves
-that network on TensorFlow with one log line.
+use; a stale one is never read. A kept file that will not load is made again; an export
+that fails, or a file just made that will not load, leaves that network on TensorFlow with
+one log line.
 """
 from __future__ import annotations
 
@@ -126,11 +127,23 @@ def runner(function, weights: dict, name: str, network, fp32: bool = False) -> t
         weights_in = "fp32" if fp32 else network.precision or precision(network.CPU_PRECISION)
         try:
             with _exporting:
-                return LiteGraph(export(function, weights, name, weights_in)), "litert", weights_in
+                return _loaded(function, weights, name, weights_in), "litert", weights_in
         except Exception as e:  # any failure to convert or load: this network stays on TensorFlow
             log.warning("%s: LiteRT export failed (%s: %s); running it on TensorFlow", name, type(e).__name__,
                         str(e).strip().splitlines()[-1][:300] if str(e).strip() else "")
     return TensorflowGraph(function), "tensorflow", "fp32"
+
+
+def _loaded(function, weights: dict, name: str, precision: str) -> LiteGraph:
+    """The export in LiteRT's interpreter; a kept file that will not load (damaged on disk)
+    is made again, once."""
+    path = export(function, weights, name, precision)
+    try:
+        return LiteGraph(path)
+    except Exception as e:
+        log.warning("%s: the kept export %s would not load (%s); making it again", name, path.name, type(e).__name__)
+        path.unlink(missing_ok=True)
+        return LiteGraph(export(function, weights, name, precision))
 
 
 class TensorflowGraph:

@@ -93,6 +93,21 @@ def test_an_export_is_kept_beside_the_cache_made_once_and_again_for_new_weights(
     assert len(exports() - before) == 2 and np.abs(changed - audio).max() > 1e-3
 
 
+def test_a_kept_export_that_will_not_load_is_made_again(fixtures, monkeypatch, tmp_path, caplog):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # a home of its own: no export made yet
+    audio = vocoder(fixtures).infer(mel(20))
+    (path,) = exports()
+    size = path.stat().st_size
+    path.write_bytes(path.read_bytes()[:1000])  # cut short, as a full disk or a bad copy leaves it
+    model = vocoder(fixtures)
+    with caplog.at_level(logging.WARNING, "synth.runtime"):
+        np.testing.assert_array_equal(model.infer(mel(20)), audio)
+    assert model.engine == "litert" and exports() == {path} and path.stat().st_size == size
+    assert [r.getMessage() for r in caplog.records if r.name == "synth.runtime"] == [
+        f"multiband-melgan: the kept export {path.name} would not load (ValueError); making it again"]
+
+
 def test_a_failed_export_runs_on_tensorflow_with_one_log_line(fixtures, monkeypatch, caplog):
     monkeypatch.setenv("SYNTH_ENGINE", "litert")
 
