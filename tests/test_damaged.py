@@ -14,6 +14,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import numpy as np
 import pytest
 from conftest import FIXTURES, HF_HOME, free_port
 from fakehub import FakeHub
@@ -287,6 +288,23 @@ def test_download_makes_the_exports_the_engines_need(fake_hub, capsys, monkeypat
     # a request then finds them: nothing more is made
     before = set((tmp_path / runtime.EXPORTS).iterdir())
     ModelCache(max_side=64).get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
+    assert set((tmp_path / runtime.EXPORTS).iterdir()) == before
+
+
+def test_download_makes_a_generators_exports_too(fake_hub, capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTH_ENGINE", "auto")
+    monkeypatch.setenv("SYNTH_PRECISION", "auto")
+    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # no export made yet
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["download", "horse2zebra"])
+    assert exit_.value.code == 0, capsys.readouterr().err
+    engine, precision = runtime.CPU_DEFAULTS["Generator"]
+    kept = " (last layer fp32)" if precision == "int8" else ""
+    assert f"horse2zebra: ready to run: Generator: {runtime.NAMES[engine]} {precision}{kept}\n" in capsys.readouterr().out
+    made = sorted(p.name.split("-")[:2] for p in (tmp_path / runtime.EXPORTS).glob("*.tflite"))
+    assert made == sorted([["Generator", precision], ["Generator", "output"]])  # the features, and the last layer
+    before = set((tmp_path / runtime.EXPORTS).iterdir())
+    ModelCache(max_side=64).get("horse2zebra").stylize(np.zeros((8, 8, 3), np.uint8))
     assert set((tmp_path / runtime.EXPORTS).iterdir()) == before
 
 
