@@ -90,7 +90,8 @@ BEHIND_PROXY = os.environ.get("SYNTH_BEHIND_PROXY", "1" if os.environ.get("SPACE
 DEVICE = device.describe()  # TensorFlow is imported when the first model loads
 ON_GPU = DEVICE.startswith("GPU")
 # SYNTH_ENGINE (synth/runtime.py): on a CPU, by default, LiteRT (each network where it was
-# measured faster: all of them now); TensorFlow on a GPU
+# measured faster: all of them now); TensorFlow on a GPU. The page says what the settings will
+# run until a network has run, then what it ran with (`runs_on`).
 ENGINES_IN_USE = runtime.described()
 # Working image size: a 1024² photo takes ~9 s on a 2-core CPU, 512² ~2 s.
 MAX_SIDE = int(os.environ.get("SYNTH_MAX_SIDE", "1024" if ON_GPU else "512"))
@@ -205,10 +206,15 @@ GRADIO_KO = {"common.complete": "완료", "status.queue_position": "대기 순�
              "upload_text.drop_file": "파일을 여기로 끌어다 놓으세요",
              "upload_text.click_to_upload": "눌러서 올리기",
              "upload_text.paste_clipboard": "클립보드에서 붙여 넣기"}
-_RUNS_ON = f"{DEVICE} · {ENGINES_IN_USE}"
-I18N = gr.I18n(en={k: en.format(device=_RUNS_ON) for k, (en, _) in TEXTS.items()} | GRADIO_EN,
-               ko={k: ko.format(device=f"{'GPU' if ON_GPU else 'CPU'} · {ENGINES_IN_USE}")
-                   for k, (_, ko) in TEXTS.items()} | GRADIO_KO)
+
+
+def runs_on(lang: str, engines: str = ENGINES_IN_USE) -> str:
+    """The device line: the device (in Korean, its kind only) and the engines and weights."""
+    return f"{'GPU' if ON_GPU else 'CPU'} · {engines}" if lang == "ko" else f"{DEVICE} · {engines}"
+
+
+I18N = gr.I18n(en={k: en.format(device=runs_on("en")) for k, (en, _) in TEXTS.items()} | GRADIO_EN,
+               ko={k: ko.format(device=runs_on("ko")) for k, (_, ko) in TEXTS.items()} | GRADIO_KO)
 
 # What handlers write, by request language.
 SAY = {
@@ -603,7 +609,6 @@ ABOUT = {
     "device": ("Running on", "실행 장치"),
     "engine": ("Engine", "실행 엔진"),
     "engine_unused": ("chosen when it first runs", "처음 실행할 때 정해집니다"),
-    "fp32_part": ("{part} fp32", "{part} fp32"),
     "weights": ("Weights", "가중치"),
     "licence": ("Licence", "라이선스"),
     "sound": ("Sound", "소리"),
@@ -647,7 +652,7 @@ ABOUT = {
                   "최신 TensorFlow로 다시 구현했습니다."),
 }
 
-PARTS = {  # the networks' FP32_PART, for a reader
+PARTS = {  # the parts of the networks' `apart()`, for a reader
     "encoder": ("encoder", "인코더"),
     "encoder, postnet": ("encoder, postnet", "인코더, 포스트넷"),
     "last layer": ("last layer", "마지막 층"),
@@ -673,23 +678,28 @@ def _about(lang: str) -> str:
                                          step=facts.step_frames) if facts.sample_rate else t("not_downloaded")))
         else:
             rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
-        engines = [f"{html.escape(network)}: {runtime.NAMES[used]} {weights}"
-                   + (f" ({t('fp32_part', part=PARTS.get(part, (part, part))[lang == 'ko'])})" if part else "")
-                   for network, (used, weights, part) in MODELS.engines(model.name).items()]
+        engines = []
+        for network, (used, weights, part) in MODELS.engines(model.name).items():
+            engines.append(f"{html.escape(network)}: {runtime.NAMES[used]} {weights}")
+            if part:
+                what, part_engine, part_weights = part
+                engines[-1] += f" ({PARTS.get(what, (what, what))[lang == 'ko']}: {runtime.NAMES[part_engine]} {part_weights})"
         rows.append((t("engine"), ", ".join(engines) or t("engine_unused")))
         details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'
                      f"<p><code>{model.name}</code></p><dl>{details}</dl></article>")
-    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)} · {ENGINES_IN_USE}</p>'
+    return (f'<p><b>{t("device")}:</b> {html.escape(DEVICE)} · {runtime.described(MODELS.ran())}</p>'
             f'<h2>{t("models")}</h2><div class="synth-cards">{"".join(cards)}</div>'
             f'<h2>{t("how")}</h2><p>{t("how_image", side=MAX_SIDE)}</p><p>{t("how_speech")}</p>'
             f'<p>{t("unchanged")}</p>')
 
 
 def page_state(request: gr.Request):
-    """Status lines, menus marked with what is ready, and About, as of this page load."""
+    """The device line, status lines, menus marked with what is ready, and About, as of this
+    page load."""
     lang = language(request)
-    return (_status("style", lang), gr.Dropdown(choices=_choices("style", lang)),
+    title = TEXTS["title"][lang == "ko"].format(device=runs_on(lang, runtime.described(MODELS.ran())))
+    return (title, _status("style", lang), gr.Dropdown(choices=_choices("style", lang)),
             _status("voice", lang), gr.Dropdown(choices=_choices("voice", lang)), _about(lang),
             gr.Dataset(sample_labels=_example_labels(lang)), gr.Dataframe(headers=SAY["lexicon_columns"][lang == "ko"]))
 
@@ -866,7 +876,7 @@ JS = """() => {
 }""".replace("__WORDS__", json.dumps(PAGE_WORDS, ensure_ascii=False))
 
 with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 3600)) as demo:
-    gr.Markdown(I18N("title"))
+    title = gr.Markdown(I18N("title"))
     with gr.Tab(I18N("image_tab")):
         gr.Markdown(I18N("image_help"))
         image_status = gr.Markdown(elem_id="image-status")
@@ -995,8 +1005,8 @@ with gr.Blocks(title="synth: image and speech synthesis", delete_cache=(3600, 36
     gr.Button(visible=False).click(list_voices, None, catalog_json, api_name="list_voices", queue=False)
     gr.Button(visible=False).click(list_styles, None, catalog_json, api_name="list_styles", queue=False)
 
-    demo.load(page_state, None, [image_status, style, speech_status, voice, about_html, sentence_examples.dataset,
-                                 lexicon_table],
+    demo.load(page_state, None, [title, image_status, style, speech_status, voice, about_html,
+                                 sentence_examples.dataset, lexicon_table],
               api_name="page_state", api_visibility="private")
 
 

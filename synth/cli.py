@@ -276,8 +276,8 @@ def _download(args) -> int:
 def _run_once(name: str) -> list[str]:
     """Each network of a downloaded model run once, where an engine of this machine needs an
     export (LiteRT: runtime.py), so that it is made now (at download, e.g. while a Docker
-    image builds) and not on the first request. Returns "network: engine precision" of each
-    (and with int8, the part that keeps fp32: "FastSpeech2: LiteRT int8 (encoder fp32)")."""
+    image builds) and not on the first request. Returns "network: engine precision" of each,
+    and its part that runs otherwise: "FastSpeech2: LiteRT int8 (encoder: LiteRT fp32)"."""
     import numpy as np
 
     from synth import catalog, runtime
@@ -299,8 +299,12 @@ def _run_once(name: str) -> list[str]:
         styler = Styler.from_pretrained(name)
         styler.stylize(np.zeros((256, 256, 3), np.uint8))  # the size of the example photos' thumbnails
         networks = [styler.generator]
-    return [f"{type(n).__name__}: {runtime.NAMES[n.engine]} {n.precision}"
-            + (f" ({n.FP32_PART} fp32)" if n.precision == "int8" and n.FP32_PART else "") for n in networks]
+    lines = []
+    for network in networks:
+        part = network.apart()
+        lines.append(f"{type(network).__name__}: {runtime.NAMES[network.engine]} {network.precision}"
+                     + (f" ({part[0]}: {runtime.NAMES[part[1]]} {part[2]})" if part else ""))
+    return lines
 
 
 def _doctor(args) -> int:

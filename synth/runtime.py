@@ -89,13 +89,21 @@ def precision(cpu_precision: str) -> str:
 
 
 NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
+# A part of a network that runs otherwise than the rest (its `apart()`): what it is, its
+# engine and its weights, e.g. ("encoder", "litert", "fp32") beside an int8 decoder.
+Part = tuple[str, str, str]
 
 
-def described() -> str:
-    """The engines and weights the networks will run with, for a person: 'TensorFlow, fp32',
-    'LiteRT, int8', 'TensorFlow + LiteRT, fp32 + int8'..."""
+def described(ran: dict[str, set[tuple[str, str]]] | None = None) -> str:
+    """The engines and weights the networks run with, for a person: 'TensorFlow, fp32',
+    'LiteRT, int8', 'TensorFlow + LiteRT, fp32 + int8'... `ran`: for a network family
+    (a CPU_DEFAULTS key) that has run, the (engine, weights) its networks and their parts
+    apart actually ran with; the others are described as the settings will run them."""
     used = set()
-    for cpu_engine, cpu_precision in CPU_DEFAULTS.values():
+    for family, (cpu_engine, cpu_precision) in CPU_DEFAULTS.items():
+        if ran and family in ran:
+            used |= ran[family]
+            continue
         chosen = engine(cpu_engine)
         used.add((chosen, precision(cpu_precision) if chosen == "litert" else "fp32"))
     return (" + ".join(NAMES[e] for e in sorted({e for e, _ in used}, reverse=True)) + ", "

@@ -280,7 +280,7 @@ def test_download_makes_the_exports_the_engines_need(fake_hub, capsys, monkeypat
         cli.main(["download", "ljspeech-en"])
     assert exit_.value.code == 0, capsys.readouterr().err
     engine, precision = runtime.CPU_DEFAULTS["Tacotron2"]
-    kept = " (encoder, postnet fp32)" if precision == "int8" else ""
+    kept = " (encoder, postnet: TensorFlow fp32)" if engine == "litert" else ""
     assert f"ljspeech-en: ready to run: Tacotron2: {runtime.NAMES[engine]} {precision}{kept}, MultiBandMelGAN: " \
         in capsys.readouterr().out
     made = sorted(p.name.split("-")[:3] for p in (tmp_path / runtime.EXPORTS).glob("*.tflite"))
@@ -299,7 +299,7 @@ def test_download_makes_a_generators_exports_too(fake_hub, capsys, monkeypatch, 
         cli.main(["download", "horse2zebra"])
     assert exit_.value.code == 0, capsys.readouterr().err
     engine, precision = runtime.CPU_DEFAULTS["Generator"]
-    kept = " (last layer fp32)" if precision == "int8" else ""
+    kept = " (last layer: LiteRT fp32)" if (engine, precision) == ("litert", "int8") else ""
     assert f"horse2zebra: ready to run: Generator: {runtime.NAMES[engine]} {precision}{kept}\n" in capsys.readouterr().out
     made = sorted(p.name.split("-")[:2] for p in (tmp_path / runtime.EXPORTS).glob("*.tflite"))
     assert made == sorted([["Generator", precision], ["Generator", "output"]])  # the features, and the last layer

@@ -48,6 +48,19 @@ def test_the_engines_are_described_for_the_page(monkeypatch, wanted, precision, 
     assert runtime.described() == said
 
 
+def test_what_a_network_family_ran_with_replaces_what_the_settings_say(monkeypatch):
+    monkeypatch.setattr(runtime, "CPU_DEFAULTS", {"A": ("litert", "int8"), "B": ("litert", "int8")})
+    monkeypatch.setenv("SYNTH_ENGINE", "auto")
+    monkeypatch.setenv("SYNTH_PRECISION", "auto")
+    monkeypatch.setattr(device, "gpu_names", lambda: ())
+    assert runtime.described({}) == "LiteRT, int8"
+    # A's export failed: it ran on TensorFlow; B's part apart ran at fp32
+    assert runtime.described({"A": {("tensorflow", "fp32")}}) == "TensorFlow + LiteRT, fp32 + int8"
+    assert runtime.described({"A": {("tensorflow", "fp32")}, "B": {("litert", "int8"), ("litert", "fp32")}}) == \
+        "TensorFlow + LiteRT, fp32 + int8"
+    assert runtime.described({"A": {("litert", "fp32")}, "B": {("litert", "fp32")}}) == "LiteRT, fp32"
+
+
 @pytest.mark.parametrize("wanted, precision, said", [
     ("auto", "auto", "TensorFlow + LiteRT, fp32 + int8"), ("auto", "fp32", "TensorFlow + LiteRT, fp32"),
     ("litert", "auto", "LiteRT, fp32 + int8")])

@@ -2,6 +2,7 @@ import dataclasses
 import os
 import threading
 import time
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -299,8 +300,11 @@ def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, 
         cpu_engine, cpu_precision = runtime.CPU_DEFAULTS[network]
         used = cpu_engine if setting == "auto" else setting
         weights = "fp32" if used == "tensorflow" else cpu_precision if precision == "auto" else precision
-        part = {"Tacotron2": "encoder, postnet", "Generator": "last layer"}.get(network, "") if weights == "int8" else ""
-        return used, weights, part
+        if network == "Tacotron2" and used == "litert":  # its encoder and postnet stay on TensorFlow
+            return used, weights, ("encoder, postnet", "tensorflow", "fp32")
+        if network == "Generator" and (used, weights) == ("litert", "int8"):
+            return used, weights, ("last layer", "litert", "fp32")
+        return used, weights, None
 
     models = ModelCache(max_side=64)
     assert models.engines("ljspeech-en") == {}  # not loaded
@@ -313,18 +317,26 @@ def test_the_engines_in_use_are_those_each_network_ran_on(monkeypatch, setting, 
     assert models.engines("horse2zebra") == {"CycleGAN": expected("Generator")}
 
 
-def test_about_names_the_part_of_an_int8_network_that_keeps_fp32(monkeypatch):
-    """The About card's engine line, in the visitor's language."""
+def test_the_page_says_what_each_network_and_its_parts_ran_on(monkeypatch):
+    """About's cards name each network's engine and weights and its part that runs otherwise,
+    in the visitor's language; the device line (About's and the header's) is what the settings
+    will run until a network has run, then what it ran with."""
     import app
 
     monkeypatch.setenv("SYNTH_ENGINE", "litert")
     monkeypatch.setenv("SYNTH_PRECISION", "int8")
     models = ModelCache(max_side=64)
     monkeypatch.setattr(app, "MODELS", models)
+    request = SimpleNamespace(headers={"accept-language": "en"}, query_params={})
+    assert app.page_state(request)[0].endswith(" · LiteRT, int8.")
     models.get("ljspeech-en-fastspeech2").speak("Hi.", SpeechOptions())
     models.get("horse2zebra").stylize(np.zeros((8, 8, 3), np.uint8))
     english, korean = app._about("en"), app._about("ko")
-    assert "<dd>FastSpeech2: LiteRT int8 (encoder fp32), Multi-band MelGAN: LiteRT int8</dd>" in english
-    assert "<dd>CycleGAN: LiteRT int8 (last layer fp32)</dd>" in english
-    assert "<dd>FastSpeech2: LiteRT int8 (인코더 fp32), Multi-band MelGAN: LiteRT int8</dd>" in korean
-    assert "<dd>CycleGAN: LiteRT int8 (마지막 층 fp32)</dd>" in korean
+    assert "<dd>FastSpeech2: LiteRT int8 (encoder: LiteRT fp32), Multi-band MelGAN: LiteRT int8</dd>" in english
+    assert "<dd>CycleGAN: LiteRT int8 (last layer: LiteRT fp32)</dd>" in english
+    assert "<dd>FastSpeech2: LiteRT int8 (인코더: LiteRT fp32), Multi-band MelGAN: LiteRT int8</dd>" in korean
+    assert "<dd>CycleGAN: LiteRT int8 (마지막 층: LiteRT fp32)</dd>" in korean
+    assert " · LiteRT, fp32 + int8</p>" in english  # the parts apart are fp32
+    models.get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
+    assert "<dd>Tacotron2: LiteRT int8 (encoder, postnet: TensorFlow fp32), " in app._about("en")
+    assert app.page_state(request)[0].endswith(" · TensorFlow + LiteRT, fp32 + int8.")

@@ -106,7 +106,6 @@ class GeneratorBase:
     multiple: int = 1
     min_side: int = 1
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["Generator"]
-    FP32_PART = "last layer"  # what keeps fp32 weights when the rest has int8 (`_runner`)
 
     def __init__(self, config=None):
         self.config = self.config_class() if config is None else config
@@ -202,6 +201,10 @@ class GeneratorBase:
         if self._run is None:
             self._run = self._runner()
         return self._run(images)[:, :height, :width]
+
+    def apart(self) -> runtime.Part | None:
+        """With int8 on LiteRT, the last layer keeps fp32 (`_runner`)."""
+        return ("last layer", "litert", "fp32") if (self.engine, self.precision) == ("litert", "int8") else None
 
     def _runner(self) -> Callable[[np.ndarray], np.ndarray]:
         """The graph on the engine this network runs on. On LiteRT, the last layer, which

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from synth import catalog, hub
+from synth import catalog, hub, runtime
 from synth.errors import CheckpointMismatch, ConfigError, ModelDamaged, SynthError
 from synth.image import Styler
 from synth.image.io import DEFAULT_MAX_SIDE
@@ -70,21 +70,33 @@ class ModelCache:
         not wait for the Hub, nor fail on a file."""
         return self.is_loaded(name) or (name not in self._damaged and hub.is_cached(name))
 
-    def engines(self, name: str) -> dict[str, tuple[str, str, str]]:
+    def engines(self, name: str) -> dict[str, tuple[str, str, runtime.Part | None]]:
         """The engine ("litert" or "tensorflow") and weights ("fp32", "int8") that run each
         network of a loaded model, for those that have run (Tacotron2: its decoder step), and
-        with int8 the part that keeps fp32 ("encoder", "" for none); empty for a model not
-        loaded."""
+        its part that runs otherwise, if any (`apart()`); empty for a model not loaded."""
+        return {label: (network.engine, network.precision, network.apart())
+                for label, network in self._networks(name).items() if network.engine}
+
+    def ran(self) -> dict[str, set[tuple[str, str]]]:
+        """Per network family (runtime.CPU_DEFAULTS' keys), the engines and weights its loaded
+        networks ran with, their parts apart included: what `runtime.described` says is in use."""
+        ran: dict[str, set[tuple[str, str]]] = {}
+        for name in list(self._models):
+            for network in self._networks(name).values():
+                if network.engine:
+                    part = network.apart()
+                    ran.setdefault(type(network).__name__, set()).update(
+                        {(network.engine, network.precision)} | ({part[1:]} if part else set()))
+        return ran
+
+    def _networks(self, name: str) -> dict:
+        """A loaded model's networks, by the names a person knows them by; none if not loaded."""
         model = self._models.get(name)
         if model is None:
             return {}
         if isinstance(model, Voice):  # "Tacotron2", "FastSpeech2"; the vocoder by its paper's name
-            networks = {type(model.text_to_mel).__name__: model.text_to_mel,
-                        "Multi-band MelGAN": model.vocoder}
-        else:
-            networks = {"CycleGAN": model.generator}
-        return {name: (network.engine, network.precision, network.FP32_PART if network.precision == "int8" else "")
-                for name, network in networks.items() if network.engine}
+            return {type(model.text_to_mel).__name__: model.text_to_mel, "Multi-band MelGAN": model.vocoder}
+        return {"CycleGAN": model.generator}
 
     def is_damaged(self, name: str) -> bool:
         """Its last load failed on a damaged or unusable file (`synth doctor` repairs it)."""

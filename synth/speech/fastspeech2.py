@@ -82,7 +82,6 @@ class FastSpeech2(TensorflowTTSModel):
     MODEL_TYPE, CONFIG = "fastspeech2", FastSpeech2Config
     CONTROLS = ("speed", "pitch", "energy")
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["FastSpeech2"]
-    FP32_PART = "encoder"  # what keeps fp32 weights when the decoder has int8 (module docstring)
     BATCH_SIZE = 1  # one sentence already fills the CPU (batches gain 5 %), and a batch's
                     # self-attention takes batch x frames² memory: 144 MB for 8 x 1500 frames
 
@@ -100,6 +99,10 @@ class FastSpeech2(TensorflowTTSModel):
         self._run_decoder: runtime.Graph | None = None
         self.engine: str | None = None     # that engine's name ('litert', 'tensorflow')
         self.precision: str | None = None  # and the decoder's weights ('fp32', 'int8'); the encoder's are fp32
+
+    def apart(self) -> runtime.Part | None:
+        """With int8 on LiteRT, the encoder keeps fp32 (module docstring)."""
+        return ("encoder", "litert", "fp32") if (self.engine, self.precision) == ("litert", "int8") else None
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:

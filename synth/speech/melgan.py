@@ -74,7 +74,6 @@ class MultiBandMelGAN:
     """Mel (B, frames, 80) -> waveform (B, frames * hop). Build from config, then load."""
     HUB_ROLE = "vocoder"  # which repo of a catalog voice holds it
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["MultiBandMelGAN"]
-    FP32_PART = ""  # int8 weights, where asked for, in the whole network
 
     def __init__(self, config: MultiBandMelGANConfig, sample_rate: int | None = None):
         self.config = config
@@ -160,6 +159,10 @@ class MultiBandMelGAN:
     @classmethod
     def from_pretrained(cls, path_or_repo_id: str, revision: str | None = None) -> "MultiBandMelGAN":
         return load_pretrained(cls, path_or_repo_id, revision)
+
+    def apart(self) -> runtime.Part | None:
+        """No part of it runs otherwise than the whole."""
+        return None
 
     def infer(self, mel) -> np.ndarray:
         """(B, frames, n_mels) or (frames, n_mels) -> (B, frames * hop) float32, unclipped;

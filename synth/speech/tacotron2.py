@@ -82,7 +82,6 @@ class Tacotron2(TensorflowTTSModel):
     BATCH_SIZE = 8            # sentences decoded together: a step reads all the LSTM weights
                               # whatever the batch, so 8 cost little more than 1
     CPU_ENGINE, CPU_PRECISION = runtime.CPU_DEFAULTS["Tacotron2"]  # of its decoder step
-    FP32_PART = "encoder, postnet"  # on TensorFlow, whatever the decoder step runs with
 
     def __init__(self, config: Tacotron2Config):
         self.config = config
@@ -106,6 +105,10 @@ class Tacotron2(TensorflowTTSModel):
         self._run_step: runtime.Graph | None = None  # `_step_graph` on the engine in use, from the first call
         self.engine: str | None = None              # that engine's name ('litert', 'tensorflow')
         self.precision: str | None = None           # and its weights ('fp32', 'int8')
+
+    def apart(self) -> runtime.Part | None:
+        """With the decoder step on LiteRT, the encoder and postnet stay on TensorFlow."""
+        return ("encoder, postnet", "tensorflow", "fp32") if self.engine == "litert" else None
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:
