@@ -88,6 +88,16 @@ def precision(cpu_precision: str) -> str:
     return cpu_precision if wanted == "auto" else wanted
 
 
+def asked_precision(value: str | None) -> str | None:
+    """A precision a caller asked for by name ('fp32' or 'int8'), checked; None leaves it to
+    SYNTH_PRECISION."""
+    choices = PRECISIONS[1:]
+    if value is not None and value not in choices:
+        raise OptionError(f"precision {value!r} is not one of {', '.join(choices)}", reason="precision",
+                          value=value, choices=choices)
+    return value
+
+
 NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
 # A part of a network that runs otherwise than the rest (its `apart()`): what it is, its
 # engine and its weights, e.g. ("encoder", "litert", "fp32") beside an int8 decoder.

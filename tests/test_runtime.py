@@ -9,7 +9,8 @@ from huggingface_hub import constants
 
 from synth import device, runtime
 from synth.errors import OptionError
-from synth.speech import MultiBandMelGAN
+from synth.image import Styler
+from synth.speech import MultiBandMelGAN, SpeechOptions, Voice
 from synth.speech.config import MultiBandMelGANConfig
 
 
@@ -136,6 +137,22 @@ def test_a_failed_export_runs_on_tensorflow_with_one_log_line(fixtures, monkeypa
     # (TensorFlow's own retracing notice may join in, after many models in one process)
     assert [r.getMessage() for r in caplog.records if r.name == "synth.runtime"] == [
         "multiband-melgan: LiteRT export failed (RuntimeError: Some ops are not supported); running it on TensorFlow"]
+
+
+def test_a_precision_asked_for_by_name_wins_over_the_setting(monkeypatch):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    monkeypatch.setenv("SYNTH_PRECISION", "int8")
+    voice = Voice.from_pretrained("ljspeech-en", precision="fp32")
+    voice.speak("Hi.", SpeechOptions(max_steps=3))
+    assert (voice.text_to_mel.precision, voice.vocoder.precision) == ("fp32", "fp32")
+    monkeypatch.setenv("SYNTH_PRECISION", "fp32")
+    styler = Styler.from_pretrained("horse2zebra", precision="int8")
+    styler.stylize(np.zeros((8, 8, 3), np.uint8))
+    assert styler.generator.precision == "int8" and styler.generator.apart() == ("last layer", "litert", "fp32")
+    for load in (lambda: Voice.from_pretrained("ljspeech-en", precision="fp16"),
+                 lambda: Styler.from_pretrained("horse2zebra", precision="int4")):
+        with pytest.raises(OptionError, match=r"precision '(fp16|int4)' is not one of fp32, int8"):
+            load()
 
 
 def test_threads_share_an_interpreter_of_changing_shapes(fixtures, monkeypatch):

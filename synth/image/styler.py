@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PIL import Image
 
+from synth import runtime
 from synth.image import io
 
 if TYPE_CHECKING:
@@ -34,10 +35,15 @@ class Styler:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, revision: str | None = None,
-                        max_side: int = io.DEFAULT_MAX_SIDE) -> "Styler":
+                        max_side: int = io.DEFAULT_MAX_SIDE, precision: str | None = None) -> "Styler":
+        """`precision` ('fp32' or 'int8'): the generator's weights on LiteRT, whatever
+        SYNTH_PRECISION says (int8 keeps its last layer at fp32, as by default)."""
         from synth.image.generator import Generator  # TensorFlow: imported when a model loads
 
-        return cls(Generator.from_pretrained(name_or_path, revision=revision), max_side=max_side)
+        precision = runtime.asked_precision(precision)
+        generator = Generator.from_pretrained(name_or_path, revision=revision)
+        generator.precision = precision
+        return cls(generator, max_side=max_side)
 
     @property
     def step(self) -> int:

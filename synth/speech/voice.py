@@ -15,7 +15,7 @@ from typing import Iterator, Mapping
 
 import numpy as np
 
-from synth import hub
+from synth import hub, runtime
 from synth.errors import LexiconError, TextError
 from synth.speech import registry
 from synth.speech.mel import MelOutput, SpeechOptions
@@ -113,14 +113,19 @@ class Voice:
 
     @classmethod
     def from_pretrained(cls, name_or_path: str, vocoder: str | None = None, revision: str | None = None,
-                        max_chars: int = MAX_TEXT_CHARS) -> "Voice":
-        """A catalog voice name, or a text-to-mel directory/repo plus `vocoder`."""
+                        max_chars: int = MAX_TEXT_CHARS, precision: str | None = None) -> "Voice":
+        """A catalog voice name, or a text-to-mel directory/repo plus `vocoder`. `precision`
+        ('fp32' or 'int8'): the weights both networks run with on LiteRT, whatever
+        SYNTH_PRECISION says (int8 keeps each network's part apart at fp32, as by default)."""
+        precision = runtime.asked_precision(precision)
         if vocoder is None:
             dirs = hub.files(name_or_path, revision, roles=hub.VOICE_ROLES)
         else:
             dirs = hub.files(name_or_path, revision, roles=("text_to_mel",)) | hub.files(vocoder, roles=("vocoder",))
-        return cls(registry.load_text_to_mel(dirs["text_to_mel"]), registry.load_vocoder(dirs["vocoder"]),
-                   TextProcessor.from_pretrained(str(dirs["text_to_mel"])), max_chars)
+        voice = cls(registry.load_text_to_mel(dirs["text_to_mel"]), registry.load_vocoder(dirs["vocoder"]),
+                    TextProcessor.from_pretrained(str(dirs["text_to_mel"])), max_chars)
+        voice.text_to_mel.precision = voice.vocoder.precision = precision
+        return voice
 
     @property
     def language(self) -> str:
