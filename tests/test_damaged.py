@@ -271,41 +271,40 @@ def test_download_force_fetches_every_file_again(fake_hub, capsys):
     assert hub.check("ljspeech-en").damage == ()
 
 
-def test_download_makes_the_exports_the_engines_need(fake_hub, capsys, monkeypatch, tmp_path):
-    """On the default engines, the LiteRT exports are made at download, not at the first request."""
+def downloaded(name, capsys, monkeypatch, tmp_path) -> tuple[str, set]:
+    """`synth download name` on the default engines, with no export made yet: what it printed,
+    and the exports it made."""
     monkeypatch.setenv("SYNTH_ENGINE", "auto")
     monkeypatch.setenv("SYNTH_PRECISION", "auto")
-    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # no export made yet
+    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))
     with pytest.raises(SystemExit) as exit_:
-        cli.main(["download", "ljspeech-en"])
-    assert exit_.value.code == 0, capsys.readouterr().err
+        cli.main(["download", name])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 0, err
+    return out, set((tmp_path / runtime.EXPORTS).glob("*.tflite"))
+
+
+def test_download_makes_the_exports_the_engines_need(fake_hub, capsys, monkeypatch, tmp_path):
+    """On the default engines, the LiteRT exports are made at download, not at the first request."""
+    out, made = downloaded("ljspeech-en", capsys, monkeypatch, tmp_path)
     engine, precision = runtime.CPU_DEFAULTS["Tacotron2"]
     kept = " (encoder, postnet: TensorFlow fp32)" if engine == "litert" else ""
-    assert f"ljspeech-en: ready to run: Tacotron2: {runtime.NAMES[engine]} {precision}{kept}, MultiBandMelGAN: " \
-        in capsys.readouterr().out
-    made = sorted(p.name.split("-")[:3] for p in (tmp_path / runtime.EXPORTS).glob("*.tflite"))
-    assert ["tacotron2", "step", precision] in made
+    assert f"ljspeech-en: ready to run: Tacotron2: {runtime.NAMES[engine]} {precision}{kept}, MultiBandMelGAN: " in out
+    assert ["tacotron2", "step", precision] in [p.name.split("-")[:3] for p in made]
     # a request then finds them: nothing more is made
-    before = set((tmp_path / runtime.EXPORTS).iterdir())
     ModelCache(max_side=64).get("ljspeech-en").speak("Hi.", SpeechOptions(max_steps=3))
-    assert set((tmp_path / runtime.EXPORTS).iterdir()) == before
+    assert set((tmp_path / runtime.EXPORTS).glob("*.tflite")) == made
 
 
 def test_download_makes_a_generators_exports_too(fake_hub, capsys, monkeypatch, tmp_path):
-    monkeypatch.setenv("SYNTH_ENGINE", "auto")
-    monkeypatch.setenv("SYNTH_PRECISION", "auto")
-    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # no export made yet
-    with pytest.raises(SystemExit) as exit_:
-        cli.main(["download", "horse2zebra"])
-    assert exit_.value.code == 0, capsys.readouterr().err
+    out, made = downloaded("horse2zebra", capsys, monkeypatch, tmp_path)
     engine, precision = runtime.CPU_DEFAULTS["Generator"]
     kept = " (last layer: LiteRT fp32)" if (engine, precision) == ("litert", "int8") else ""
-    assert f"horse2zebra: ready to run: Generator: {runtime.NAMES[engine]} {precision}{kept}\n" in capsys.readouterr().out
-    made = sorted(p.name.split("-")[:2] for p in (tmp_path / runtime.EXPORTS).glob("*.tflite"))
-    assert made == sorted([["Generator", precision], ["Generator", "output"]])  # the features, and the last layer
-    before = set((tmp_path / runtime.EXPORTS).iterdir())
+    assert f"horse2zebra: ready to run: Generator: {runtime.NAMES[engine]} {precision}{kept}\n" in out
+    # the features, and the last layer
+    assert sorted(p.name.split("-")[:2] for p in made) == sorted([["Generator", precision], ["Generator", "output"]])
     ModelCache(max_side=64).get("horse2zebra").stylize(np.zeros((8, 8, 3), np.uint8))
-    assert set((tmp_path / runtime.EXPORTS).iterdir()) == before
+    assert set((tmp_path / runtime.EXPORTS).glob("*.tflite")) == made
 
 
 # -- a model the Hub did not hand out is remembered -----------------------------------------
