@@ -20,7 +20,8 @@ An export is kept in $HF_HOME/synth-litert/ (beside the Hugging Face cache, neve
 as the converted generators are), named by a digest of everything it was made from: the
 traced graph, the weights, the precision, and the TensorFlow and LiteRT versions. A new
 model revision, a change to a graph or an upgrade is therefore a new file, made on first
-use; a stale one is never read. A kept file that will not load is made again; an export
+use; a stale one is never read, and goes when a new export is made once nothing has used it
+for UNUSED_DAYS. A kept file that will not load is made again; an export
 that fails, or a file just made that will not load, leaves that network on TensorFlow with
 one log line.
 """
@@ -34,6 +35,7 @@ import os
 import re
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -57,6 +59,9 @@ CPU_DEFAULTS: dict[str, tuple[str, str]] = {
     "UNetGenerator": ("litert", "int8"),  # the TF tutorial's U-Net: 5x TensorFlow's speed, >= 46.9 dB
 }
 EXPORTS = "synth-litert"  # in HF_HOME
+# An export nobody has used for this long is removed when a new one is made: after an upgrade
+# or a new revision, the old files (~100 MB for a voice) would otherwise stay for good.
+UNUSED_DAYS = 30
 # threads per interpreter: the cores this process may use
 THREADS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
@@ -233,6 +238,7 @@ def export(function, weights: dict, name: str, precision: str = "fp32") -> Path:
         digest.update(np.ascontiguousarray(weights[weight].numpy()).tobytes())
     path = Path(constants.HF_HOME) / EXPORTS / f"{_safe(name)}-{precision}-{digest.hexdigest()[:20]}.tflite"
     if path.is_file():
+        _mark_used(path)
         return path
     converter = tf.lite.TFLiteConverter.from_concrete_functions([concrete], function)
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]  # LiteRT runs no TensorFlow ops
@@ -244,7 +250,28 @@ def export(function, weights: dict, name: str, precision: str = "fp32") -> Path:
         part.write(data)
     os.replace(part.name, path)  # whole or absent: a reader never sees half a file
     log.info("%s exported for LiteRT (%.1f MB): %s", name, len(data) / 1e6, path)
+    _remove_unused(path.parent)
     return path
+
+
+def _mark_used(path: Path) -> None:
+    """An export's modification time is when it was last used (a read-only cache keeps it)."""
+    try:
+        os.utime(path)
+    except OSError:
+        pass
+
+
+def _remove_unused(folder: Path) -> None:
+    """Exports (and parts of exports a crash left) not used for UNUSED_DAYS."""
+    oldest = time.time() - UNUSED_DAYS * 86400
+    for file in [*folder.glob("*.tflite"), *folder.glob("*.part")]:
+        try:
+            if file.stat().st_mtime < oldest:
+                file.unlink()
+                log.info("removed %s: unused for %d days", file.name, UNUSED_DAYS)
+        except OSError:  # gone already, or not ours to remove
+            pass
 
 
 def reflect_by_slices(x, amount: int, axes: tuple[int, ...] = (1,)):

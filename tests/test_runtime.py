@@ -2,6 +2,8 @@
 again, what happens when an export fails, and many threads on one interpreter."""
 import concurrent.futures
 import logging
+import os
+import time
 
 import numpy as np
 import pytest
@@ -105,6 +107,28 @@ def test_an_export_is_kept_beside_the_cache_made_once_and_again_for_new_weights(
     second.set_weights(arrays)
     changed = second.infer(mel(20))
     assert len(exports() - before) == 2 and np.abs(changed - audio).max() > 1e-3
+
+
+def test_an_export_unused_for_a_month_goes_when_a_new_one_is_made(fixtures, monkeypatch, tmp_path):
+    monkeypatch.setenv("SYNTH_ENGINE", "litert")
+    monkeypatch.setattr(constants, "HF_HOME", str(tmp_path))  # a home of its own: no export made yet
+    folder = tmp_path / runtime.EXPORTS
+    folder.mkdir()
+
+    def aged(path, days):
+        then = time.time() - days * 86400
+        os.utime(path, (then, then))
+
+    stale, recent, crashed = folder / "generator-int8-0.tflite", folder / "generator-int8-1.tflite", folder / "x.part"
+    for path, days in ((stale, 31), (recent, 29), (crashed, 31)):
+        path.write_bytes(b"an export")
+        aged(path, days)
+    vocoder(fixtures).infer(mel(20))  # a new export: the stale file and the crashed part go
+    (made,) = exports()
+    assert sorted(folder.iterdir()) == sorted([recent, made])
+    aged(made, 40)
+    vocoder(fixtures).infer(mel(20))  # used again: its clock starts over
+    assert time.time() - made.stat().st_mtime < 60
 
 
 def test_a_kept_export_that_will_not_load_is_made_again(fixtures, monkeypatch, tmp_path, caplog):
