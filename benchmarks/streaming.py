@@ -19,21 +19,15 @@ from pathlib import Path
 from load import Server, test_cache
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
-from player import play_and_record  # noqa: E402
+from player import speak_paragraph  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
-PARAGRAPH = "The first sentence is here. A second one follows it. Then comes a third. And this is the last."
 
 
 def speak_once(page, url: str) -> dict:
-    page.goto(url)
-    page.get_by_role("tab", name="Speech").click()
-    page.locator("#voice input").click()
-    page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
-    page.locator("#text textarea").fill(PARAGRAPH)
-    result = play_and_record(page, "#speak", timeout_s=120)
+    result = speak_paragraph(page, url)
     return dict(ended=result["ended"], played_s=result["played_s"], starved=len(result["starved"]),
                 frozen=result["frozen"])
 

@@ -65,3 +65,18 @@ def _frozen(samples: list, first_playing, ended) -> list[tuple[float, float]]:
         else:
             since = None
     return frozen
+
+
+PARAGRAPH = "The first sentence is here. A second one follows it. Then comes a third. And this is the last."
+
+
+def speak_paragraph(page, url: str) -> dict:
+    """PARAGRAPH spoken, streamed, by the English Tacotron2 voice on the page at `url`:
+    `play_and_record`'s result (the browser test checks what was played, benchmarks/streaming.py
+    whether the player ran out of audio)."""
+    page.goto(url)
+    page.get_by_role("tab", name="Speech").click()
+    page.locator("#voice input").click()
+    page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
+    page.locator("#text textarea").fill(PARAGRAPH)
+    return play_and_record(page, "#speak", timeout_s=120)

@@ -464,24 +464,18 @@ def test_browser_streamed_speech_never_waits_for_audio_already_made(app_url):
     measured by benchmarks/streaming.py, not asserted."""
     from playwright.sync_api import sync_playwright
 
-    from player import play_and_record
+    from player import PARAGRAPH, speak_paragraph
 
-    paragraph = "The first sentence is here. A second one follows it. Then comes a third. And this is the last."
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM,
                                              args=CHROMIUM_ARGS + ["--autoplay-policy=no-user-gesture-required"])
         page = browser.new_page()
-        page.goto(app_url)
-        page.get_by_role("tab", name="Speech").click()
-        page.locator("#voice input").click()
-        page.get_by_role("option", name="English (LJSpeech) · Tacotron2").click()
-        page.locator("#text textarea").fill(paragraph)
-        result = play_and_record(page, "#speak", timeout_s=120)
+        result = speak_paragraph(page, app_url)
         page.locator("#wav").get_by_text("ljspeech-en-").wait_for(timeout=60000)
         audio, rate = sf.read(io.BytesIO(page.request.get(page.locator("#wav a").first.get_attribute("href")).body()))
         browser.close()
     assert result["played"] and result["ended"], result["events"]
-    assert len(audio) == _expected_samples(paragraph) and rate == 22050
+    assert len(audio) == _expected_samples(PARAGRAPH) and rate == 22050
     # The stream is AAC: one 1024-sample priming frame, and the last frame padded to 1024
     # samples, so it lasts 1 to 2 frames (46.4 to 92.9 ms at 22.05 kHz) longer than the WAV.
     assert 1024 / rate - 1e-3 <= result["played_s"] - len(audio) / rate <= 2048 / rate + 1e-3
