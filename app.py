@@ -678,12 +678,9 @@ def _about(lang: str) -> str:
                                          step=facts.step_frames) if facts.sample_rate else t("not_downloaded")))
         else:
             rows.append((t("working_size"), t("working_size_value", side=MAX_SIDE)))
-        engines = []
-        for network, (used, weights, part) in MODELS.engines(model.name).items():
-            engines.append(f"{html.escape(network)}: {runtime.NAMES[used]} {weights}")
-            if part:
-                what, part_engine, part_weights = part
-                engines[-1] += f" ({PARTS.get(what, (what, what))[lang == 'ko']}: {runtime.NAMES[part_engine]} {part_weights})"
+        part_name = lambda what: PARTS.get(what, (what, what))[lang == "ko"]  # noqa: E731
+        engines = [f"{html.escape(network)}: {runtime.said(used, weights, part, part_name)}"
+                   for network, (used, weights, part) in MODELS.engines(model.name).items()]
         rows.append((t("engine"), ", ".join(engines) or t("engine_unused")))
         details = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in rows)
         cards.append(f'<article class="synth-card"><h3>{html.escape(messages.label(model.name, lang))}</h3>'

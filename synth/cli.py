@@ -299,12 +299,7 @@ def _run_once(name: str) -> list[str]:
         styler = Styler.from_pretrained(name)
         styler.stylize(np.zeros((256, 256, 3), np.uint8))  # the size of the example photos' thumbnails
         networks = [styler.generator]
-    lines = []
-    for network in networks:
-        part = network.apart()
-        lines.append(f"{type(network).__name__}: {runtime.NAMES[network.engine]} {network.precision}"
-                     + (f" ({part[0]}: {runtime.NAMES[part[1]]} {part[2]})" if part else ""))
-    return lines
+    return [f"{type(n).__name__}: {runtime.said(n.engine, n.precision, n.apart())}" for n in networks]
 
 
 def _doctor(args) -> int:

@@ -21,12 +21,12 @@ as the converted generators are), named by a digest of everything it was made fr
 traced graph, the weights, the precision, and the TensorFlow and LiteRT versions. A new
 model revision, a change to a graph or an upgrade is therefore a new file, made on first
 use; a stale one is never read, and goes when a new export is made once nothing has used it
-for UNUSED_DAYS. A kept file that will not load is made again; an export
-that fails, or a file just made that will not load, leaves that network on TensorFlow with
-one log line.
+for UNUSED_DAYS. A kept file that will not load is made again; an export that fails, or a
+file just made that will not load, leaves that network on TensorFlow with one log line.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import importlib.metadata
@@ -107,6 +107,16 @@ NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
 # A part of a network that runs otherwise than the rest (its `apart()`): what it is, its
 # engine and its weights, e.g. ("encoder", "litert", "fp32") beside an int8 decoder.
 Part = tuple[str, str, str]
+
+
+def said(engine: str, precision: str, part: Part | None, part_name: Callable[[str], str] = str) -> str:
+    """A network's engine and weights for a person, with its part apart: 'LiteRT int8 (encoder:
+    LiteRT fp32)'; `part_name` words the part (the page, in the visitor's language)."""
+    text = f"{NAMES[engine]} {precision}"
+    if part:
+        what, part_engine, part_precision = part
+        text += f" ({part_name(what)}: {NAMES[part_engine]} {part_precision})"
+    return text
 
 
 def described(ran: dict[str, set[tuple[str, str]]] | None = None) -> str:
@@ -256,10 +266,8 @@ def export(function, weights: dict, name: str, precision: str = "fp32") -> Path:
 
 def _mark_used(path: Path) -> None:
     """An export's modification time is when it was last used (a read-only cache keeps it)."""
-    try:
+    with contextlib.suppress(OSError):
         os.utime(path)
-    except OSError:
-        pass
 
 
 def _remove_unused(folder: Path) -> None:
