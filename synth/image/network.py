@@ -13,7 +13,7 @@ from typing import Callable, ClassVar
 import numpy as np
 
 from synth import runtime
-from synth.device import tf
+from synth.device import graph, tf
 from synth.errors import CheckpointMismatch, ImageError
 from synth.image import strips
 
@@ -111,12 +111,12 @@ class GeneratorBase:
         self.config = self.config_class() if config is None else config
         self._w: dict[str, tf.Variable] | None = None
         signature = [tf.TensorSpec([None, None, None, 3], tf.float32)]
-        self._graph = tf.function(lambda x: self.forward(self._w, x), input_signature=signature)
+        self._graph = graph(lambda x: self.forward(self._w, x), input_signature=signature)
         # the same in the form LiteRT runs (`forward`'s `litert`), as two graphs: the features
         # at the network's precision, the last layer always at fp32 (see `_runner`)
-        self._litert_features = tf.function(lambda x: self.features(self._w, x, litert=True),
+        self._litert_features = graph(lambda x: self.features(self._w, x, litert=True),
                                             input_signature=signature)
-        self._litert_output = tf.function(
+        self._litert_output = graph(
             lambda x: self.output(self._w, x, litert=True),
             input_signature=[tf.TensorSpec([None, None, None, self.feature_channels], tf.float32)])
         self._run: Callable[[np.ndarray], np.ndarray] | None = None  # the graph on its engine, from the first `infer`
@@ -213,8 +213,8 @@ class GeneratorBase:
         41.6-42.1 dB with int8 in every other layer), for about 1 % of its work."""
         name = type(self).__name__
         if (self.engine or runtime.engine(self.CPU_ENGINE)) != "litert":
-            graph, self.engine, self.precision = runtime.runner(self._graph, self._w, name, self)
-            return lambda images: graph(images)[0]
+            whole, self.engine, self.precision = runtime.runner(self._graph, self._w, name, self)
+            return lambda images: whole(images)[0]
         features, self.engine, self.precision = runtime.runner(self._litert_features, self._w, name, self)
         output = runtime.runner(self._litert_output, self._w, name + "-output", self, fp32=True)[0]
         return lambda images: output(features(images)[0])[0]

@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 from safetensors.numpy import load_file, save_file
 
-from synth.device import setup, tf
+from synth.device import graph, setup, tf
 from synth.errors import ConfigError, ImageError
 from synth.image import io
 from synth.image.discriminator import PatchDiscriminator, PatchDiscriminatorConfig, receptive_field
@@ -264,8 +264,8 @@ class Trainer:
         self._losses = np.zeros((config.steps, len(LOSSES)), np.float32)  # a row a step
         self._lr = tf.Variable(config.lr, trainable=False)
         spec = tf.TensorSpec([1, config.size, config.size, 3], tf.float32)
-        self._generator_step = tf.function(self._generators, input_signature=[spec, spec, tf.TensorSpec([2], tf.int32)])
-        self._discriminator_step = tf.function(self._discriminators, input_signature=[spec] * 4)
+        self._generator_step = graph(self._generators, input_signature=[spec, spec, tf.TensorSpec([2], tf.int32)])
+        self._discriminator_step = graph(self._discriminators, input_signature=[spec] * 4)
 
     # -- one step ---------------------------------------------------------------------
     def _generators(self, real_a, real_b, seed):

@@ -24,7 +24,7 @@ import dataclasses
 import numpy as np
 
 from synth import runtime
-from synth.device import tf
+from synth.device import graph, tf
 from synth.errors import OptionError, TextError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
 from synth.speech.config import FastSpeech2Config
@@ -89,11 +89,11 @@ class FastSpeech2(TensorflowTTSModel):
         self.config = config
         self._w: dict[str, tf.Variable] | None = None
         vectors = tf.TensorSpec([None, None, config.encoder_hidden_size], tf.float32)
-        self._encode = tf.function(self._encoder_graph, input_signature=[
+        self._encode = graph(self._encoder_graph, input_signature=[
             tf.TensorSpec([None, None], tf.int32), tf.TensorSpec([None], tf.int32),
             tf.TensorSpec([None], tf.float32), tf.TensorSpec([None], tf.float32),
             tf.TensorSpec([None], tf.float32), vectors, vectors])
-        self._decode = tf.function(self._decoder_graph, input_signature=[vectors, tf.TensorSpec([None], tf.int32)])
+        self._decode = graph(self._decoder_graph, input_signature=[vectors, tf.TensorSpec([None], tf.int32)])
         # `_encode` and `_decode` on the engine in use, from the first call
         self._run_encoder: runtime.Graph | None = None
         self._run_decoder: runtime.Graph | None = None

@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from synth import runtime
-from synth.device import tf
+from synth.device import graph, tf
 from synth.speech.checkpoint import Layout, load_pretrained
 from synth.speech.config import MultiBandMelGANConfig, build, read_config
 
@@ -87,9 +87,9 @@ class MultiBandMelGAN:
         phases, self._phase_pads = pqmf_synthesis_phases(pqmf_synthesis_filter(c.subbands, c.taps, c.cutoff_ratio,
                                                                                c.beta), c.subbands)
         self._synthesis_phases = tf.constant(phases)
-        self._generate = tf.function(self._graph, input_signature=[tf.TensorSpec([None, None, 80], tf.float32)])
+        self._generate = graph(self._graph, input_signature=[tf.TensorSpec([None, None, 80], tf.float32)])
         # the same for LiteRT, one item at a time: a reshape XNNPACK takes may leave one side open
-        self._litert_generate = tf.function(lambda mel: self._graph(mel, litert=True),
+        self._litert_generate = graph(lambda mel: self._graph(mel, litert=True),
                                             input_signature=[tf.TensorSpec([1, None, 80], tf.float32)])
         self._run: runtime.Graph | None = None  # one of those on the engine in use, from the first call
         self._one_at_a_time = False             # whether `_run` is `_litert_generate`

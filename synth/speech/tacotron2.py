@@ -14,7 +14,7 @@ import dataclasses
 import numpy as np
 
 from synth import runtime
-from synth.device import tf
+from synth.device import graph, tf
 from synth.errors import OptionError
 from synth.speech.checkpoint import Layout, TensorflowTTSModel
 from synth.speech.config import Tacotron2Config
@@ -91,13 +91,13 @@ class Tacotron2(TensorflowTTSModel):
         # TensorFlow decodes in one graph (its loop included); LiteRT cannot take that loop (its
         # growing TensorArrays), so there the encoder and postnet run on TensorFlow and the
         # decoder step, where the time goes, runs exported, from a loop in Python.
-        self._decode = tf.function(self._decode_graph, input_signature=[
+        self._decode = graph(self._decode_graph, input_signature=[
             ids, lengths, tf.TensorSpec([None], tf.int32), tf.TensorSpec([2], tf.int64)])
-        self._memory_graph = tf.function(self._memory, input_signature=[ids, lengths])
-        self._postnet_graph = tf.function(self._postnet, input_signature=[
+        self._memory_graph = graph(self._memory, input_signature=[ids, lengths])
+        self._postnet_graph = graph(self._postnet, input_signature=[
             tf.TensorSpec([None, None, c.n_mels], tf.float32), lengths])
         dec, memory = c.decoder_lstm_units, 2 * c.encoder_lstm_units
-        self._step_graph = tf.function(self._step, input_signature=[
+        self._step_graph = graph(self._step, input_signature=[
             tf.TensorSpec(shape, tf.float32) for shape in (
                 [None, c.n_mels], [c.n_prenet_layers, None, c.prenet_units], [None, dec], [None, dec],
                 [c.n_lstm_decoder, None, dec], [c.n_lstm_decoder, None, dec], [None, memory], [None, None],
