@@ -24,7 +24,8 @@ FrontEnd = Callable[[Traced], list[Symbol]]
 
 
 # Each language's module is imported when a voice of that language is made, not before: the
-# English number reader (inflect) alone took 2.6 s of the app's start.
+# English number reader (inflect) alone took 2.6 s of the app's start (it now waits for the
+# first number, english._inflect).
 def _english(data: dict) -> FrontEnd:
     from synth.speech.text.english import clean_english
     return lambda text: list(clean_english(text))
