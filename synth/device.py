@@ -60,8 +60,8 @@ def _tensorflow():
 def graph(function, input_signature):
     """`function` as a TensorFlow graph, traced once for its signature. Without AutoGraph:
     synth's graphs loop with TensorFlow's own ops (tf.while_loop, tf.scan) and over layers in
-    Python, so AutoGraph would only parse their source again, 1.4-1.7 s of a voice's first
-    request on two cores."""
+    Python, so AutoGraph would only parse their source again: 1.3 s of a voice's 2.6 s first
+    speak on two cores (benchmarks/first_request.py)."""
     return _tensorflow().function(function, input_signature=input_signature, autograph=False)
 
 
