@@ -144,13 +144,18 @@ def test_playback_feeds_small_pieces_and_ticks_while_waiting(monkeypatch):
     chunks = [SpeechChunk(f"s{i}", np.full(12000, 0.5, np.float32), rate, np.zeros((4, 80)), None, pause)
               for i, pause in enumerate([5000, 0])]
 
+    made = threading.Event()  # the second sentence is being made until the feed has ticked
+
     def slow():
         yield chunks[0]
-        time.sleep(3.5 * playback.TICK_SECONDS)  # the second sentence takes a while
+        assert made.wait(60)
         yield chunks[1]
 
-    spoken = []
-    pieces = list(playback.feed(slow(), spoken))
+    spoken, pieces = [], []
+    for rate_and_piece in playback.feed(slow(), spoken):
+        pieces.append(rate_and_piece)
+        if len(spoken) == 1 and len(rate_and_piece[1]) == 1:
+            made.set()
     sizes = [len(p) for _, p in pieces]
     assert spoken == chunks and all(r == rate for r, _ in pieces)
     # first: a 0.1 s lead, then 0.25 s pieces of the sentence and its pause (17,000 samples) ...
