@@ -52,7 +52,7 @@ from pathlib import Path
 import numpy as np
 
 from synth import runtime
-from synth.device import tf
+from synth.device import graph, tf
 from synth.image import Generator, GeneratorConfig
 from synth.speech import FastSpeech2, MultiBandMelGAN, SpeechOptions, Tacotron2, TextProcessor, Voice
 from synth.speech.config import FastSpeech2Config, MultiBandMelGANConfig, Tacotron2Config, build
@@ -168,8 +168,8 @@ def decoder_floor(args):
     matrices = {name: weight for name, weight in tacotron2()._w.items()
                 if name.startswith("decoder_cell/") and len(weight.shape) == 2}
     names = sorted(matrices)
-    reads = tf.function(lambda *vectors: [tf.matmul(v, matrices[n]) for v, n in zip(vectors, names)],
-                        input_signature=[tf.TensorSpec([1, matrices[n].shape[0]], tf.float32) for n in names])
+    reads = graph(lambda *vectors: [tf.matmul(v, matrices[n]) for v, n in zip(vectors, names)],
+                  input_signature=[tf.TensorSpec([1, matrices[n].shape[0]], tf.float32) for n in names])
     run = runtime.LiteGraph(runtime.export(reads, matrices, "floor-decoder"))
     vectors = [np.ones((1, matrices[n].shape[0]), np.float32) for n in names]
 
@@ -185,13 +185,13 @@ def decoder_floor(args):
 def vocoder_floor(inputs, args):
     """The vocoder's float operations at LiteRT's fp32 matrix-product speed."""
     frames = inputs["mel"].shape[1]
-    graph = tf.function(vocoder()._graph, input_signature=[tf.TensorSpec([1, frames, 80], tf.float32)])
+    traced = graph(vocoder()._graph, input_signature=[tf.TensorSpec([1, frames, 80], tf.float32)])
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation()
     options["output"] = "none"
-    flops = tf.compat.v1.profiler.profile(graph.get_concrete_function().graph, options=options).total_float_ops
+    flops = tf.compat.v1.profiler.profile(traced.get_concrete_function().graph, options=options).total_float_ops
     rows, size = 2048, 1024
     weight = tf.Variable(np.random.default_rng(5).normal(0, 0.05, (size, size)).astype(np.float32))
-    product = tf.function(lambda x: tf.matmul(x, weight), input_signature=[tf.TensorSpec([rows, size], tf.float32)])
+    product = graph(lambda x: tf.matmul(x, weight), input_signature=[tf.TensorSpec([rows, size], tf.float32)])
     run = runtime.LiteGraph(runtime.export(product, {"weight": weight}, "floor-gemm"))
     x = np.ones((rows, size), np.float32)
     seconds, _ = best(lambda: run(x), 10 * args.repeat)

@@ -109,6 +109,12 @@ NAMES = {"litert": "LiteRT", "tensorflow": "TensorFlow"}
 Part = tuple[str, str, str]
 
 
+def kept_fp32(what: str, engine: str | None, precision: str | None) -> Part | None:
+    """The part `what` of a network that keeps fp32 weights while the rest runs int8 on
+    LiteRT (its `apart()`); None otherwise."""
+    return (what, "litert", "fp32") if (engine, precision) == ("litert", "int8") else None
+
+
 def said(engine: str, precision: str, part: Part | None, part_name: Callable[[str], str] = str) -> str:
     """A network's engine and weights for a person, with its part apart: 'LiteRT int8 (encoder:
     LiteRT fp32)'; `part_name` words the part (the page, in the visitor's language)."""
@@ -274,12 +280,10 @@ def _remove_unused(folder: Path) -> None:
     """Exports (and parts of exports a crash left) not used for UNUSED_DAYS."""
     oldest = time.time() - UNUSED_DAYS * 86400
     for file in [*folder.glob("*.tflite"), *folder.glob("*.part")]:
-        try:
+        with contextlib.suppress(OSError):  # gone already, or not ours to remove
             if file.stat().st_mtime < oldest:
                 file.unlink()
                 log.info("removed %s: unused for %d days", file.name, UNUSED_DAYS)
-        except OSError:  # gone already, or not ours to remove
-            pass
 
 
 def reflect_by_slices(x, amount: int, axes: tuple[int, ...] = (1,)):

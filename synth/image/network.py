@@ -114,8 +114,7 @@ class GeneratorBase:
         self._graph = graph(lambda x: self.forward(self._w, x), input_signature=signature)
         # the same in the form LiteRT runs (`forward`'s `litert`), as two graphs: the features
         # at the network's precision, the last layer always at fp32 (see `_runner`)
-        self._litert_features = graph(lambda x: self.features(self._w, x, litert=True),
-                                            input_signature=signature)
+        self._litert_features = graph(lambda x: self.features(self._w, x, litert=True), input_signature=signature)
         self._litert_output = graph(
             lambda x: self.output(self._w, x, litert=True),
             input_signature=[tf.TensorSpec([None, None, None, self.feature_channels], tf.float32)])
@@ -204,7 +203,7 @@ class GeneratorBase:
 
     def apart(self) -> runtime.Part | None:
         """With int8 on LiteRT, the last layer keeps fp32 (`_runner`)."""
-        return ("last layer", "litert", "fp32") if (self.engine, self.precision) == ("litert", "int8") else None
+        return runtime.kept_fp32("last layer", self.engine, self.precision)
 
     def _runner(self) -> Callable[[np.ndarray], np.ndarray]:
         """The graph on the engine this network runs on. On LiteRT, the last layer, which

@@ -102,7 +102,7 @@ class FastSpeech2(TensorflowTTSModel):
 
     def apart(self) -> runtime.Part | None:
         """With int8 on LiteRT, the encoder keeps fp32 (module docstring)."""
-        return ("encoder", "litert", "fp32") if (self.engine, self.precision) == ("litert", "int8") else None
+        return runtime.kept_fp32("encoder", self.engine, self.precision)
 
     # -- checkpoint -------------------------------------------------------------------
     def weight_layout(self) -> Layout:

@@ -90,7 +90,7 @@ class MultiBandMelGAN:
         self._generate = graph(self._graph, input_signature=[tf.TensorSpec([None, None, 80], tf.float32)])
         # the same for LiteRT, one item at a time: a reshape XNNPACK takes may leave one side open
         self._litert_generate = graph(lambda mel: self._graph(mel, litert=True),
-                                            input_signature=[tf.TensorSpec([1, None, 80], tf.float32)])
+                                      input_signature=[tf.TensorSpec([1, None, 80], tf.float32)])
         self._run: runtime.Graph | None = None  # one of those on the engine in use, from the first call
         self._one_at_a_time = False             # whether `_run` is `_litert_generate`
         self.engine: str | None = None          # that engine's name ('litert', 'tensorflow')
